@@ -1,0 +1,1 @@
+"""HubSpot's wire format: paths, camelCase JSON, status codes and error bodies."""

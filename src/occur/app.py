@@ -1,0 +1,31 @@
+"""create_app(settings): routes, middleware, error handlers. No logic lives here."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+
+from occur.api import definitions, health, responses
+from occur.api.context import AppContext
+from occur.api.paths import CanonicalPaths
+from occur.config import Settings
+from occur.errors import OccurError
+from occur.services.access import Authenticator
+from occur.store.db import Database, open_database
+
+
+def create_app(settings: Settings, db: Database | None = None) -> Starlette:
+    """Build the ASGI app; the caller runs migrations first (see `occur serve`)."""
+    db = db or open_database(settings.database_url)
+    app = Starlette(
+        routes=[*health.routes, *definitions.routes],
+        middleware=[Middleware(CanonicalPaths)],
+        exception_handlers={
+            OccurError: responses.on_occur_error,
+            HTTPException: responses.on_http_error,
+            Exception: responses.on_unexpected,
+        },
+    )
+    app.state.ctx = AppContext(settings=settings, db=db, authenticator=Authenticator(db))
+    return app

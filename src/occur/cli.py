@@ -1,0 +1,165 @@
+"""The `occur` command: a thin layer over services, settings built once here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from occur.config import Settings, SettingsError
+from occur.errors import OccurError
+from occur.services import access
+from occur.store import migrate as migrations
+from occur.store.db import Database, open_database
+
+
+def _settings(host: str | None = None, port: int | None = None) -> Settings:
+    try:
+        return Settings.from_env(host=host, port=port).with_secret_key()
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _migrated(settings: Settings) -> Database:
+    db = open_database(settings.database_url)
+    migrations.upgrade(db)
+    return db
+
+
+def _fail(exc: OccurError) -> None:
+    click.echo(f"error: {exc.message}", err=True)
+    for detail in exc.errors:
+        click.echo(f"  - {detail.message}", err=True)
+    sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """occur: self-hostable, HubSpot-compatible custom behavioral events.
+
+    Settings come from OCCUR_* environment variables (see docs/settings.md).
+    """
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on [default: 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port to listen on [default: 8800].")
+def serve(host: str | None, port: int | None) -> None:
+    """Run migrations, then serve the API on HOST:PORT."""
+    import uvicorn
+
+    from occur.app import create_app
+
+    settings = _settings(host, port)
+    db = _migrated(settings)
+    if not access.has_portal(db):
+        portal, token = access.create_portal(db, "Default portal")
+        _print_welcome(settings, portal.id, token.secret)
+    click.echo(f"occur serving on http://{settings.host}:{settings.port}", err=True)
+    uvicorn.run(
+        create_app(settings, db),
+        host=settings.host,
+        port=settings.port,
+        proxy_headers=settings.trust_proxy,
+        log_level="info",
+    )
+
+
+def _print_welcome(settings: Settings, portal_id: int, secret: str) -> None:
+    base = settings.public_url
+    click.echo(
+        f"""
+Created portal {portal_id} with an access token that holds every scope.
+The token is shown only this once; store it now:
+
+    {secret}
+
+Try it:
+
+    curl -s -X POST {base}/events/v3/event-definitions \\
+      -H 'Authorization: Bearer {secret}' \\
+      -H 'Content-Type: application/json' \\
+      -d '{{"label": "Watched demo", "propertyDefinitions": []}}'
+"""
+    )
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema up to date, then exit."""
+    settings = _settings()
+    db = _migrated(settings)
+    click.echo(f"schema at revision {migrations.current_revision(db)}")
+
+
+@main.group()
+def portal() -> None:
+    """Manage portals (HubSpot accounts)."""
+
+
+@portal.command("create")
+@click.option("--name", required=True, help="The portal's display name.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON line.")
+def portal_create(name: str, as_json: bool) -> None:
+    """Create a portal and an access token with every scope."""
+    db = _migrated(_settings())
+    try:
+        created, token = access.create_portal(db, name)
+    except OccurError as exc:
+        _fail(exc)
+        return
+    _emit(
+        as_json,
+        {"portalId": created.id, "name": created.name, "token": token.secret},
+        f"Portal {created.id} ({created.name})\nToken (shown once): {token.secret}",
+    )
+
+
+@main.group()
+def token() -> None:
+    """Manage access tokens."""
+
+
+@token.command("create")
+@click.option("--portal", "portal_id", type=int, required=True, help="The portal id.")
+@click.option("--scopes", required=True, help="Comma-separated scopes.")
+@click.option("--name", default="", help="A name to recognise the token by.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON line.")
+def token_create(portal_id: int, scopes: str, name: str, as_json: bool) -> None:
+    """Create an access token for a portal with the given scopes."""
+    db = _migrated(_settings())
+    wanted = [s.strip() for s in scopes.split(",") if s.strip()]
+    try:
+        issued = access.create_token(db, portal_id, wanted, name)
+    except OccurError as exc:
+        _fail(exc)
+        return
+    _emit(
+        as_json,
+        {
+            "tokenId": issued.row.id,
+            "portalId": portal_id,
+            "scopes": list(issued.row.scopes),
+            "token": issued.secret,
+        },
+        f"Token {issued.row.id} for portal {portal_id} (shown once): {issued.secret}",
+    )
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(token_id: int) -> None:
+    """Revoke the token with id TOKEN_ID (it stops working within seconds)."""
+    db = _migrated(_settings())
+    try:
+        access.revoke_token(db, token_id)
+    except OccurError as exc:
+        _fail(exc)
+        return
+    click.echo(f"Token {token_id} revoked.")
+
+
+def _emit(as_json: bool, data: dict[str, Any], text: str) -> None:
+    click.echo(json.dumps(data) if as_json else text)

@@ -1,0 +1,1 @@
+"""Pure rules: names, limits, types. Standard library only."""

@@ -1,0 +1,189 @@
+"""Event-definition use cases: each opens one transaction and returns domain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from occur.domain import definitions as rules
+from occur.domain.definitions import EventDefinition
+from occur.domain.properties import PropertySpec
+from occur.errors import Conflict, FieldError, NotFound, ValidationError
+from occur.services.clock import now_ms
+from occur.store import definitions as store
+from occur.store import events as event_store
+from occur.store.db import Database
+from occur.store.definitions import DefinitionPage
+
+MANUAL = "MANUAL"
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    search: str | None
+    limit: int
+    after_id: int | None
+    include_properties: bool
+    descending: bool
+
+
+def create(
+    db: Database,
+    portal_id: int,
+    body: object,
+    *,
+    max_definitions: int,
+    tracking_type: str = MANUAL,
+) -> EventDefinition:
+    draft = rules.read_definition_create(body)
+    try:
+        with db.write() as conn:
+            if store.count_live(conn, portal_id) >= max_definitions:
+                raise ValidationError(
+                    f"This portal already holds the most event definitions it may "
+                    f"({max_definitions}). Delete one first.",
+                    errors=[FieldError("Too many event definitions.", code="LIMIT_EXCEEDED")],
+                    sub_category="LIMIT_EXCEEDED",
+                )
+            name = _choose_name(conn, portal_id, draft)
+            store.insert_definition(
+                conn,
+                portal_id=portal_id,
+                name=name,
+                label=draft.label,
+                description=draft.description,
+                object_type_id=draft.object_type.type_id,
+                tracking_type=tracking_type,
+                matching_rule=draft.matching_rule,
+                properties=draft.properties,
+                now_ms=now_ms(),
+            )
+            created = store.get_definition(conn, portal_id, name)
+    except IntegrityError:
+        # Another request took the name between our check and our insert.
+        raise _name_conflict(draft.name or draft.label) from None
+    assert created is not None
+    return created
+
+
+def get(db: Database, portal_id: int, name: str) -> EventDefinition:
+    with db.read() as conn:
+        return _live(conn, portal_id, name)
+
+
+def list_page(db: Database, portal_id: int, query: ListQuery) -> DefinitionPage:
+    with db.read() as conn:
+        return store.list_definitions(
+            conn,
+            portal_id,
+            search=query.search,
+            limit=query.limit,
+            after_id=query.after_id,
+            include_properties=query.include_properties,
+            descending=query.descending,
+        )
+
+
+def update(db: Database, portal_id: int, name: str, body: object) -> EventDefinition:
+    change = rules.read_definition_change(body)
+    with db.write() as conn:
+        current = _live(conn, portal_id, name)
+        store.update_definition(
+            conn, current.id, label=change.label, description=change.description, now_ms=now_ms()
+        )
+        updated = store.get_definition(conn, portal_id, current.name)
+    assert updated is not None
+    return updated
+
+
+def delete(db: Database, portal_id: int, name: str) -> None:
+    """Delete a definition and, irrecoverably, every occurrence of it."""
+    with db.write() as conn:
+        current = _live(conn, portal_id, name)
+        event_store.delete_for_definition(conn, portal_id, current.id)
+        store.mark_deleted(conn, current.id, now_ms())
+
+
+def add_property(db: Database, portal_id: int, name: str, body: object) -> PropertySpec:
+    with db.write() as conn:
+        current = _live(conn, portal_id, name)
+        spec = rules.read_property_create(body, current.properties, len(current.custom_properties))
+        store.insert_property(conn, current.id, spec, now_ms())
+    return spec
+
+
+def update_property(
+    db: Database, portal_id: int, name: str, property_name: str, body: object
+) -> PropertySpec:
+    with db.write() as conn:
+        current = _live(conn, portal_id, name)
+        spec = _property(current, property_name)
+        change = rules.read_property_change(body, spec)
+        store.update_property(
+            conn,
+            current.id,
+            spec.name,
+            label=change.label,
+            description=change.description,
+            options=change.options,
+            now_ms=now_ms(),
+        )
+        updated = store.get_definition(conn, portal_id, current.name)
+    assert updated is not None
+    return _property(updated, property_name)
+
+
+def delete_property(db: Database, portal_id: int, name: str, property_name: str) -> None:
+    with db.write() as conn:
+        current = _live(conn, portal_id, name)
+        spec = _property(current, property_name)
+        if spec.hubspot_defined:
+            raise ValidationError(
+                f"{spec.name} is defined by HubSpot and cannot be deleted.",
+                errors=[FieldError("Read-only property.", in_="propertyName", code="READ_ONLY")],
+            )
+        rule = current.matching_rule
+        if rule is not None and rule.event_property_name == spec.name:
+            raise ValidationError(
+                f"{spec.name} is this event's customMatchingId property and cannot be deleted.",
+                errors=[FieldError("Property in use.", in_="propertyName", code="IN_USE")],
+            )
+        store.delete_property(conn, current.id, spec.name, now_ms())
+
+
+def _live(conn: Connection, portal_id: int, name: str) -> EventDefinition:
+    """The live definition by short name, or by its fully qualified name."""
+    found = store.get_definition(conn, portal_id, name)
+    prefix = f"pe{portal_id}_"
+    if found is None and name.startswith(prefix):
+        found = store.get_definition(conn, portal_id, name[len(prefix) :])
+    if found is None:
+        raise NotFound(f"No event definition named {name!r}.")
+    return found
+
+
+def _property(definition: EventDefinition, property_name: str) -> PropertySpec:
+    spec = definition.property_named(property_name)
+    if spec is None:
+        raise NotFound(f"Event {definition.name!r} has no property named {property_name!r}.")
+    return spec
+
+
+def _choose_name(conn: Connection, portal_id: int, draft: rules.DefinitionDraft) -> str:
+    if draft.name is not None:
+        if store.name_taken(conn, portal_id, draft.name):
+            raise _name_conflict(draft.name)
+        return draft.name
+    return rules.derive_definition_name(
+        draft.label, lambda candidate: store.name_taken(conn, portal_id, candidate)
+    )
+
+
+def _name_conflict(name: str) -> Conflict:
+    return Conflict(
+        f"An event named {name!r} exists or existed in this portal; "
+        "names of deleted events are never reused.",
+        errors=[FieldError("Name already used.", in_="name", code="DUPLICATE_NAME")],
+    )

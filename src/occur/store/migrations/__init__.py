@@ -1,0 +1,1 @@
+"""Alembic migrations; run through occur.store.migrate, never by hand-written SQL."""
