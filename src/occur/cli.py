@@ -23,7 +23,9 @@ def _settings(host: str | None = None, port: int | None = None) -> Settings:
 
 
 def _migrated(settings: Settings) -> Database:
+    """The store, migrated; its connections close when the command ends."""
     db = open_database(settings.database_url)
+    click.get_current_context().call_on_close(db.dispose)
     migrations.upgrade(db)
     return db
 
