@@ -10,6 +10,7 @@ from starlette.routing import Route
 from occur.api import responses, wire
 from occur.api.context import principal
 from occur.api.requests import query_bool, query_cursor, query_int, read_json
+from occur.domain.fields import NUL
 from occur.domain.scopes import EVENT_DEFINITIONS
 from occur.errors import FieldError, ValidationError
 from occur.services import definitions as service
@@ -23,7 +24,7 @@ async def list_definitions(request: Request) -> Response:
     ctx, who = await principal(request, EVENT_DEFINITIONS)
     include = query_bool(request, "includeProperties", default=False)
     query = service.ListQuery(
-        search=request.query_params.get("searchString") or None,
+        search=_search_string(request),
         limit=query_int(request, "limit", default=MAX_PAGE, minimum=1, maximum=MAX_PAGE),
         after_id=query_cursor(request),
         include_properties=include,
@@ -110,6 +111,15 @@ async def delete_property(request: Request) -> Response:
         request.path_params["property_name"],
     )
     return responses.no_content()
+
+
+def _search_string(request: Request) -> str | None:
+    raw = request.query_params.get("searchString") or None
+    if raw is not None and NUL in raw:
+        # No stored name or label holds one, and PostgreSQL refuses it in a query.
+        message = "searchString must not contain the NUL character (U+0000)."
+        raise ValidationError(message, errors=[FieldError(message, in_="searchString")])
+    return raw
 
 
 def _sort_order(request: Request) -> bool:

@@ -26,9 +26,12 @@ from occur.domain.properties import (
     PropertySpec,
     PropertyType,
 )
-from occur.errors import collect
+from occur.errors import Conflict, collect
 
 MAX_EVENT_LABEL_CHARS = 100
+DUPLICATE_NAME = "DUPLICATE_NAME"
+MIN_DISPLAY_ORDER = -1  # HubSpot's "no particular place"
+MAX_DISPLAY_ORDER = 2**31 - 1
 TRACKING_TYPES = (
     "APP_EVENT",
     "AUTOCAPTURE_EVENT",
@@ -160,22 +163,29 @@ def read_definition_change(body: object) -> DefinitionChange:
     return DefinitionChange(label=label, description=description)
 
 
-def read_property_create(
-    body: object, existing: Sequence[PropertySpec], custom_count: int
-) -> PropertySpec:
+def read_property_create(body: object, existing: Sequence[PropertySpec]) -> PropertySpec:
     """Validate a POST …/property body against the definition's current properties."""
     r = FieldReader()
     obj = r.obj(body, "body")
     collect(r.problems)
     assert obj is not None
-    if custom_count >= MAX_CUSTOM_PROPERTIES:
+    custom = [p for p in existing if not p.hubspot_defined]
+    if len(custom) >= MAX_CUSTOM_PROPERTIES:
+        # No field of this body is at fault: the definition is full.
         r.add(
-            "name",
-            f"An event holds at most {MAX_CUSTOM_PROPERTIES} custom properties.",
+            None,
+            f"An event holds at most {MAX_CUSTOM_PROPERTIES} custom properties; "
+            "delete one before adding another.",
             "TOO_MANY_PROPERTIES",
         )
     taken = {fold_key(p.name) for p in existing}
-    spec = _read_property(r, obj, "", taken, display_order=custom_count)
+    # After the last custom property, even when earlier ones were deleted.
+    order = max((p.display_order for p in custom), default=-1) + 1
+    spec = _read_property(r, obj, "", taken, display_order=order)
+    if [p.code for p in r.problems] == [DUPLICATE_NAME]:
+        # The body alone is sound; its name belongs to a property the event already has
+        # (DESIGN §3b: an explicit taken name is a conflict, like HubSpot's properties API).
+        raise Conflict(r.problems[0].message, errors=r.problems)
     collect(r.problems)
     assert spec is not None
     return spec
@@ -188,7 +198,11 @@ def read_property_change(body: object, current: PropertySpec) -> PropertyChange:
     collect(r.problems)
     assert obj is not None
     if current.hubspot_defined:
-        r.add("name", f"{current.name} is defined by HubSpot and cannot be changed.", "READ_ONLY")
+        r.add(
+            "propertyName",
+            f"{current.name} is defined by HubSpot and cannot be changed.",
+            "READ_ONLY",
+        )
     label = r.text(obj, "label", "label", max_chars=MAX_PROPERTY_LABEL_CHARS, allow_empty=False)
     description = r.text(obj, "description", "description", max_chars=MAX_DESCRIPTION_CHARS)
     options: tuple[Option, ...] | None = None
@@ -196,6 +210,9 @@ def read_property_change(body: object, current: PropertySpec) -> PropertyChange:
     if raw_options is not None:
         if current.type is not PropertyType.ENUMERATION:
             r.add("options", "Options apply only to enumeration properties.", "INVALID")
+        elif not raw_options:
+            # Options replace the old ones; an empty list would leave nothing to choose.
+            r.add("options", "An enumeration property needs at least one option.", "REQUIRED")
         else:
             options = _read_options(r, raw_options, "options")
     collect(r.problems)
@@ -264,10 +281,12 @@ def _read_property(
                 prefix + "name",
                 f"The event already has a property named {name!r} "
                 "(names equal after lowercasing are duplicates).",
-                "DUPLICATE_NAME",
+                DUPLICATE_NAME,
             )
     elif label is not None:
-        name = derive_name(label, lambda candidate: fold_key(candidate) in taken)
+        name = derive_name(
+            label, lambda candidate: fold_key(candidate) in taken, fallback="property"
+        )
     description = r.text(
         obj, "description", prefix + "description", max_chars=MAX_DESCRIPTION_CHARS
     )
@@ -336,6 +355,14 @@ def _read_options(r: FieldReader, raw_options: list[Any], prefix: str) -> tuple[
             max_chars=MAX_VALUE_CHARS,
         )
         order = r.get(obj, "displayOrder", int, path + ".displayOrder")
+        if order is not None and not MIN_DISPLAY_ORDER <= order <= MAX_DISPLAY_ORDER:
+            # HubSpot types displayOrder as int32; clients built from its spec break on more.
+            r.add(
+                path + ".displayOrder",
+                f"displayOrder must be between {MIN_DISPLAY_ORDER} and {MAX_DISPLAY_ORDER}.",
+                "OUT_OF_RANGE",
+            )
+            order = None
         hidden = r.get(obj, "hidden", bool, path + ".hidden")
         description = r.text(
             obj, "description", path + ".description", max_chars=MAX_DESCRIPTION_CHARS

@@ -12,6 +12,10 @@ from typing import Any
 
 from occur.errors import FieldError
 
+# PostgreSQL text cannot hold U+0000 and no label or description needs it: refusing it
+# here keeps both stores able to save whatever the rules accept.
+NUL = "\x00"
+
 _JSON_TYPE = {
     str: "a string",
     bool: "true or false",
@@ -41,7 +45,7 @@ class FieldReader:
     def __init__(self) -> None:
         self.problems: list[FieldError] = []
 
-    def add(self, path: str, message: str, code: str = "INVALID") -> None:
+    def add(self, path: str | None, message: str, code: str = "INVALID") -> None:
         self.problems.append(FieldError(message=message, in_=path, code=code))
 
     def get(
@@ -84,6 +88,9 @@ class FieldReader:
             return None
         if not allow_empty and not value.strip():
             self.add(path, f"{path} must not be empty.", "REQUIRED")
+            return None
+        if NUL in value:
+            self.add(path, f"{path} must not contain the NUL character (U+0000).", "INVALID")
             return None
         if max_chars is not None and len(value) > max_chars:
             self.add(

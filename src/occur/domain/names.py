@@ -20,7 +20,8 @@ def name_problem(name: str) -> str | None:
         return f"The name must be at most {MAX_NAME_CHARS} characters; it has {len(name)}."
     if not name[0].isascii() or not name[0].isalpha() or not name[0].islower():
         return "The name must start with a lowercase letter (a-z)."
-    if not NAME_PATTERN.match(name):
+    # fullmatch, not match: `$` also matches before a trailing newline, so "abc\n" passed.
+    if not NAME_PATTERN.fullmatch(name):
         return "The name may hold only lowercase letters a-z, digits 0-9 and underscores."
     return None
 
@@ -30,14 +31,15 @@ def fold_key(name: str) -> str:
     return name.lower()
 
 
-def derive_name(label: str, is_taken: Callable[[str], bool]) -> str:
+def derive_name(label: str, is_taken: Callable[[str], bool], *, fallback: str = "event") -> str:
     """Derive an internal name from a label (DESIGN §3b).
 
     Fold to ASCII, lowercase, turn runs of other characters into `_`, prefix a letter when
     it would start with a digit, cut to 50; add `_2`, `_3` … until the name is free.
+    A label with nothing left after folding (say, all CJK) takes `fallback` as its base.
     """
     ascii_label = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
-    base = _NON_WORD.sub("_", ascii_label.lower()).strip("_") or "event"
+    base = _NON_WORD.sub("_", ascii_label.lower()).strip("_") or fallback
     if not base[0].isalpha():
         base = "n_" + base
     base = base[:MAX_NAME_CHARS].rstrip("_")

@@ -8,7 +8,8 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from occur.domain import definitions as rules
-from occur.domain.definitions import EventDefinition
+from occur.domain.definitions import EventDefinition, fully_qualified_name
+from occur.domain.names import name_problem
 from occur.domain.properties import PropertySpec
 from occur.errors import Conflict, FieldError, NotFound, ValidationError
 from occur.services.clock import now_ms
@@ -40,6 +41,7 @@ def create(
     draft = rules.read_definition_create(body)
     try:
         with db.write() as conn:
+            store.lock_portal(conn, portal_id)
             if store.count_live(conn, portal_id) >= max_definitions:
                 raise ValidationError(
                     f"This portal already holds the most event definitions it may "
@@ -62,7 +64,7 @@ def create(
             )
             created = store.get_definition(conn, portal_id, name)
     except IntegrityError:
-        # Another request took the name between our check and our insert.
+        # The portal lock queues creates; this is the unique index's last word if not.
         raise _name_conflict(draft.name or draft.label) from None
     assert created is not None
     return created
@@ -89,7 +91,7 @@ def list_page(db: Database, portal_id: int, query: ListQuery) -> DefinitionPage:
 def update(db: Database, portal_id: int, name: str, body: object) -> EventDefinition:
     change = rules.read_definition_change(body)
     with db.write() as conn:
-        current = _live(conn, portal_id, name)
+        current = _live(conn, portal_id, name, for_update=True)
         store.update_definition(
             conn, current.id, label=change.label, description=change.description, now_ms=now_ms()
         )
@@ -101,15 +103,15 @@ def update(db: Database, portal_id: int, name: str, body: object) -> EventDefini
 def delete(db: Database, portal_id: int, name: str) -> None:
     """Delete a definition and, irrecoverably, every occurrence of it."""
     with db.write() as conn:
-        current = _live(conn, portal_id, name)
+        current = _live(conn, portal_id, name, for_update=True)
         event_store.delete_for_definition(conn, portal_id, current.id)
         store.mark_deleted(conn, current.id, now_ms())
 
 
 def add_property(db: Database, portal_id: int, name: str, body: object) -> PropertySpec:
     with db.write() as conn:
-        current = _live(conn, portal_id, name)
-        spec = rules.read_property_create(body, current.properties, len(current.custom_properties))
+        current = _live(conn, portal_id, name, for_update=True)
+        spec = rules.read_property_create(body, current.properties)
         store.insert_property(conn, current.id, spec, now_ms())
     return spec
 
@@ -118,7 +120,7 @@ def update_property(
     db: Database, portal_id: int, name: str, property_name: str, body: object
 ) -> PropertySpec:
     with db.write() as conn:
-        current = _live(conn, portal_id, name)
+        current = _live(conn, portal_id, name, for_update=True)
         spec = _property(current, property_name)
         change = rules.read_property_change(body, spec)
         store.update_property(
@@ -137,7 +139,7 @@ def update_property(
 
 def delete_property(db: Database, portal_id: int, name: str, property_name: str) -> None:
     with db.write() as conn:
-        current = _live(conn, portal_id, name)
+        current = _live(conn, portal_id, name, for_update=True)
         spec = _property(current, property_name)
         if spec.hubspot_defined:
             raise ValidationError(
@@ -153,15 +155,31 @@ def delete_property(db: Database, portal_id: int, name: str, property_name: str)
         store.delete_property(conn, current.id, spec.name, now_ms())
 
 
-def _live(conn: Connection, portal_id: int, name: str) -> EventDefinition:
-    """The live definition by short name, or by its fully qualified name."""
-    found = store.get_definition(conn, portal_id, name)
-    prefix = f"pe{portal_id}_"
-    if found is None and name.startswith(prefix):
-        found = store.get_definition(conn, portal_id, name[len(prefix) :])
-    if found is None:
-        raise NotFound(f"No event definition named {name!r}.")
-    return found
+def _live(
+    conn: Connection, portal_id: int, name: str, *, for_update: bool = False
+) -> EventDefinition:
+    """The live definition by short name, or by its fully qualified name.
+
+    `for_update` locks it for the rest of a write transaction (see the store).
+    """
+    for candidate in _short_names(portal_id, name):
+        found = store.get_definition(conn, portal_id, candidate, for_update=for_update)
+        if found is not None:
+            return found
+    raise NotFound(f"No event definition named {name!r}.")
+
+
+def _short_names(portal_id: int, name: str) -> list[str]:
+    """The short names a path segment may mean: itself, or what follows `pe{portal}_`.
+
+    A name that breaks the naming rule cannot exist, so it is never looked up; that
+    also keeps a NUL character, which PostgreSQL refuses in text, away from the store.
+    """
+    prefix = fully_qualified_name(portal_id, "")
+    candidates = [name]
+    if name.startswith(prefix):
+        candidates.append(name[len(prefix) :])
+    return [c for c in candidates if name_problem(c) is None]
 
 
 def _property(definition: EventDefinition, property_name: str) -> PropertySpec:
@@ -185,5 +203,5 @@ def _name_conflict(name: str) -> Conflict:
     return Conflict(
         f"An event named {name!r} exists or existed in this portal; "
         "names of deleted events are never reused.",
-        errors=[FieldError("Name already used.", in_="name", code="DUPLICATE_NAME")],
+        errors=[FieldError("Name already used.", in_="name", code=rules.DUPLICATE_NAME)],
     )

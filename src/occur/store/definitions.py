@@ -14,8 +14,12 @@ from occur.domain.objects import OBJECT_TYPES, find_object_type
 from occur.domain.properties import Option, PropertySpec, PropertyType
 from occur.store.schema import event_definitions as defs
 from occur.store.schema import event_properties as props
+from occur.store.schema import portals
 
 _LIVE = defs.c.deleted_at.is_(None)
+# Definition ids are 32-bit on PostgreSQL (64-bit on SQLite): a larger cursor would make
+# the driver fail, though it compares with every real id as this bound does.
+_MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,16 @@ def name_taken(conn: Connection, portal_id: int, name: str) -> bool:
         select(defs.c.id).where(defs.c.portal_id == portal_id, defs.c.name == name)
     ).first()
     return found is not None
+
+
+def lock_portal(conn: Connection, portal_id: int) -> None:
+    """Hold the portal's row until commit, so its creates queue one after another.
+
+    Without it two PostgreSQL transactions could both count below the portal's cap, or
+    both derive the same free name, and then both insert. SQLite needs no lock: its
+    write transactions (BEGIN IMMEDIATE) already run one at a time.
+    """
+    conn.execute(select(portals.c.id).where(portals.c.id == portal_id).with_for_update())
 
 
 def count_live(conn: Connection, portal_id: int) -> int:
@@ -76,11 +90,17 @@ def insert_definition(
     return definition_id
 
 
-def get_definition(conn: Connection, portal_id: int, name: str) -> EventDefinition | None:
-    """The live definition of this short name in this portal."""
-    row = conn.execute(
-        select(defs).where(defs.c.portal_id == portal_id, defs.c.name == name, _LIVE)
-    ).first()
+def get_definition(
+    conn: Connection, portal_id: int, name: str, *, for_update: bool = False
+) -> EventDefinition | None:
+    """The live definition of this short name in this portal.
+
+    `for_update` holds its row until commit, so that changes to one definition's
+    properties queue on PostgreSQL instead of racing past the duplicate and 50-property
+    checks; its properties are then read after the lock is granted.
+    """
+    query = select(defs).where(defs.c.portal_id == portal_id, defs.c.name == name, _LIVE)
+    row = conn.execute(query.with_for_update() if for_update else query).first()
     if row is None:
         return None
     return _definition(row, _properties_of(conn, [row.id])[row.id])
@@ -107,8 +127,9 @@ def list_definitions(
         )
     total = int(conn.execute(select(func.count()).select_from(defs).where(*where)).scalar_one())
     order = defs.c.id.desc() if descending else defs.c.id
-    if after_id is not None:
-        where.append(defs.c.id < after_id if descending else defs.c.id > after_id)
+    if after_id is not None and not (descending and after_id > _MAX_ID):
+        bounded = min(after_id, _MAX_ID)
+        where.append(defs.c.id < bounded if descending else defs.c.id > bounded)
     rows = conn.execute(select(defs).where(and_(*where)).order_by(order).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
