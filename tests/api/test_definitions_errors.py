@@ -346,21 +346,11 @@ def test_odd_query_parameters_never_cause_a_server_error(api: TestClient) -> Non
             assert_answered(r, f"{name}={value!r:.40}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/requests.read_json lets msgspec's RecursionError through as a 500; "
-    "the fix belongs there (outside the definitions files)",
-)
 def test_deeply_nested_json_is_a_400(api: TestClient) -> None:
     raw = b"[" * 100_000 + b"]" * 100_000
     expect_error(api.post(DEFS, content=raw), 400, "VALIDATION_ERROR", "body")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/requests.read_json lets msgspec's UnicodeDecodeError (invalid UTF-8 inside "
-    "a JSON string) through as a 500; the fix belongs there (outside the definitions files)",
-)
 def test_invalid_utf8_inside_a_string_is_a_400(api: TestClient) -> None:
     r = api.post(DEFS, content=b'{"label": "caf\xe9"}')
     expect_error(r, 400, "VALIDATION_ERROR", "body")

@@ -11,6 +11,7 @@ from occur.errors import FieldError, PayloadTooLarge, ValidationError
 
 MiB = 1024 * 1024
 DEFAULT_BODY_LIMIT_BYTES = 1 * MiB
+MAX_CURSOR_DIGITS = 18  # cursors are row ids, which fit a signed 64-bit integer
 
 
 async def read_json(request: Request, limit_bytes: int = DEFAULT_BODY_LIMIT_BYTES) -> Any:
@@ -33,11 +34,14 @@ async def read_json(request: Request, limit_bytes: int = DEFAULT_BODY_LIMIT_BYTE
         )
     try:
         return msgspec.json.decode(raw)
-    except msgspec.DecodeError as exc:
-        raise ValidationError(
-            f"The body is not valid JSON: {exc}.",
-            errors=[FieldError(str(exc), in_="body", code="MALFORMED_JSON")],
-        ) from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        reason = str(exc)
+    except RecursionError:
+        reason = "nested too deeply"
+    raise ValidationError(
+        f"The body is not valid JSON: {reason}.",
+        errors=[FieldError(reason, in_="body", code="MALFORMED_JSON")],
+    )
 
 
 def _too_large(limit_bytes: int) -> PayloadTooLarge:
@@ -84,7 +88,7 @@ def query_cursor(request: Request, name: str = "after") -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit():
+    if not raw.isascii() or not raw.isdigit() or len(raw) > MAX_CURSOR_DIGITS:
         raise _bad_param(name, f"{name} is not a paging cursor this server issued: {raw!r}.")
     return int(raw)
 
