@@ -353,10 +353,16 @@ def test_list_limits_at_the_edges(api: TestClient) -> None:
 
 def test_a_cursor_past_every_id_is_an_empty_page_not_a_crash(api: TestClient) -> None:
     create(api, name="e")
-    huge = "9" * 40
-    assert api.get(DEFS, params={"after": huge}).json() == {"total": 1, "results": []}
-    desc = api.get(DEFS, params={"after": huge, "sortOrder": "DESC"}).json()
+    beyond = str(10**17)
+    assert api.get(DEFS, params={"after": beyond}).json() == {"total": 1, "results": []}
+    desc = api.get(DEFS, params={"after": beyond, "sortOrder": "DESC"}).json()
     assert [d["name"] for d in desc["results"]] == ["e"]
+
+
+def test_a_cursor_no_server_could_issue_is_a_400(api: TestClient) -> None:
+    r = api.get(DEFS, params={"after": "9" * 40})
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["in"] == "after"
 
 
 # --- change ----------------------------------------------------------------------------
