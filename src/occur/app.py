@@ -6,7 +6,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
-from occur.api import definitions, health, responses
+from occur.api import crm, definitions, health, responses
 from occur.api.context import AppContext
 from occur.api.paths import CanonicalPaths
 from occur.config import Settings
@@ -19,7 +19,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     """Build the ASGI app; the caller runs migrations first (see `occur serve`)."""
     db = db or open_database(settings.database_url)
     app = Starlette(
-        routes=[*health.routes, *definitions.routes],
+        routes=[*health.routes, *definitions.routes, *crm.routes],
         middleware=[Middleware(CanonicalPaths)],
         exception_handlers={
             OccurError: responses.on_occur_error,
