@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.api.test_crm_objects import ISO_MS, OBJECTS, SYSTEM, create, expect_error
+from tests.api.test_crm_objects import ISO_MS, OBJECTS, SYSTEM, create
 from tests.conftest import Tenant
+from tests.support.http import expect_error
 
 
 def batch(api: TestClient, plural: str, action: str, body: Any, **params: str) -> Any:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.api.test_crm_objects import OBJECTS, create, expect_error
+from tests.api.test_crm_objects import OBJECTS, create
+from tests.support.http import expect_error
 
 MiB = 1024 * 1024
 BODY_ROUTES = [

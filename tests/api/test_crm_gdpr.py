@@ -10,8 +10,9 @@ from starlette.testclient import TestClient
 
 from occur.store.db import Database
 from occur.store.schema import crm_objects, events
-from tests.api.test_crm_objects import OBJECTS, create, expect_error
+from tests.api.test_crm_objects import OBJECTS, create
 from tests.conftest import Tenant
+from tests.support.http import expect_error
 
 GDPR = f"{OBJECTS}/contacts/gdpr-delete"
 

@@ -9,13 +9,13 @@ import re
 import time
 from typing import Any
 
-import httpx
 import pytest
 from starlette.testclient import TestClient
 
 from occur.services import access
 from occur.store.db import Database
 from tests.conftest import Tenant
+from tests.support.http import expect_error
 
 OBJECTS = "/crm/v3/objects"
 ISO_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -27,29 +27,6 @@ TYPES = [
     ("deals", "0-3", {"dealname": "Big one", "amount": "1500"}),
     ("tickets", "0-5", {"subject": "Broken", "content": "It broke."}),
 ]
-
-
-def expect_error(
-    r: httpx.Response,
-    status: int,
-    category: str,
-    in_: str | None = None,
-    code: str | None = None,
-) -> dict[str, Any]:
-    """Assert an error in HubSpot's shape; with `in_`, an errors[] entry names that field
-    (and carries `code` when one is given). Returns the body."""
-    assert r.status_code == status, r.text
-    body: dict[str, Any] = r.json()
-    assert body["status"] == "error"
-    assert body["category"] == category
-    assert body["message"]
-    assert body["correlationId"]
-    if in_ is not None:
-        entries = [e for e in body.get("errors", []) if e.get("in") == in_]
-        assert entries, body
-        if code is not None:
-            assert code in [e.get("code") for e in entries], body
-    return body
 
 
 def create(api: TestClient, plural: str, **properties: Any) -> dict[str, Any]:

@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 from starlette.testclient import TestClient
 
 from tests.api.test_crm_objects import OBJECTS, create
+from tests.support.http import at_once
 
 THREADS = 8
-
-
-def at_once(count: int, call: Callable[[int], Any]) -> list[Any]:
-    """Run call(0..count-1) in threads released together; return the results in order."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(i: int) -> None:
-        barrier.wait()
-        results[i] = call(i)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_one_of_many_simultaneous_creates_of_an_email_wins(api: TestClient) -> None:

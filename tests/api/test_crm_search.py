@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.api.test_crm_objects import OBJECTS, SYSTEM, create, expect_error
+from tests.api.test_crm_objects import OBJECTS, SYSTEM, create
 from tests.conftest import Tenant
+from tests.support.http import expect_error
 
 DEALS = [
     {"dealname": "Big Deal", "amount": "1500", "closedate": "2024-01-15", "dealstage": "won"},

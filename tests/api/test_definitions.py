@@ -8,13 +8,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx2
 import pytest
 from starlette.testclient import TestClient
 
 from occur.services import access
 from occur.store.db import Database
 from tests.conftest import Tenant
+from tests.support.http import expect_error
 
 DEFS = "/events/v3/event-definitions"
 VIEWED_CAR: dict[str, Any] = {
@@ -89,21 +89,6 @@ PAGE_CONTENT_TYPES = [
     ("STANDARD_PAGE", "Standard Page"),
     ("WEB_INTERACTIVE", "Web Interactive"),
 ]
-
-
-def expect_error(
-    r: httpx2.Response, status: int, category: str, in_: str | None = None
-) -> dict[str, Any]:
-    """Assert an error response in HubSpot's shape; return its body."""
-    assert r.status_code == status, r.text
-    body: dict[str, Any] = r.json()
-    assert body["status"] == "error"
-    assert body["category"] == category
-    assert body["message"]
-    assert body["correlationId"]
-    if in_ is not None:
-        assert in_ in [e.get("in") for e in body["errors"]], body
-    return body
 
 
 def create(api: TestClient, **fields: Any) -> dict[str, Any]:

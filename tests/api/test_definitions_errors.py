@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.api.test_definitions import DEFS, VIEWED_CAR, expect_error
+from tests.api.test_definitions import DEFS, VIEWED_CAR
+from tests.support.http import expect_error
 
 MiB = 1024 * 1024
 

@@ -11,8 +11,9 @@ from starlette.testclient import TestClient
 from occur.app import create_app
 from occur.config import Settings
 from occur.store.db import Database
-from tests.api.test_definitions import DEFS, expect_error
+from tests.api.test_definitions import DEFS
 from tests.conftest import Tenant
+from tests.support.http import expect_error
 
 
 def prop(name: str, ptype: str = "string", **extra: Any) -> dict[str, Any]:

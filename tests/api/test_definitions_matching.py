@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.api.test_definitions import DEFS, expect_error
+from tests.api.test_definitions import DEFS
+from tests.support.http import expect_error
 
 RULE = "customMatchingId.primaryObjectRule"
 
