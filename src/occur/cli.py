@@ -73,8 +73,8 @@ def _print_welcome(settings: Settings, portal_id: int, secret: str) -> None:
     base = settings.public_url
     click.echo(
         f"""
-Created portal {portal_id} with an access token that holds every scope.
-The token is shown only this once; store it now:
+Created portal {portal_id} (portal id: {portal_id}; event names start pe{portal_id}_)
+with an access token that holds every scope. The token is shown only this once; store it now:
 
     {secret}
 
