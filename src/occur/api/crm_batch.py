@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -45,7 +43,7 @@ async def read(request: Request) -> Response:
         context={"ids": found.missing},
     )
     out["numErrors"] = 1
-    out["errors"] = [responses.error_body(missing, str(uuid.uuid4()))]
+    out["errors"] = [responses.standard_error(missing)]
     return responses.json(out, 207)
 
 

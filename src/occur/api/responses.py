@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -42,10 +43,24 @@ def error_body(exc: OccurError, correlation_id: str) -> dict[str, Any]:
     if exc.sub_category:
         body["subCategory"] = exc.sub_category
     if exc.context:
-        body["context"] = {k: list(v) for k, v in exc.context.items()}
+        body["context"] = _context(exc.context)
     if exc.errors:
         body["errors"] = [_detail(e) for e in exc.errors]
     return body
+
+
+def standard_error(exc: OccurError) -> dict[str, Any]:
+    """StandardError: one entry of a batch answer's `errors[]` (a 207). Unlike Error it
+    has no correlationId (the answer is a success) and always holds context, errors and
+    links; its subCategory would be an object, so none is sent."""
+    return {
+        "status": "error",
+        "category": exc.category,
+        "message": exc.message,
+        "context": _context(exc.context),
+        "errors": [_detail(e) for e in exc.errors],
+        "links": {},
+    }
 
 
 def _detail(error: Any) -> dict[str, Any]:
@@ -55,8 +70,12 @@ def _detail(error: Any) -> dict[str, Any]:
     if error.code is not None:
         detail["code"] = error.code
     if error.context:
-        detail["context"] = {k: list(v) for k, v in error.context.items()}
+        detail["context"] = _context(error.context)
     return detail
+
+
+def _context(context: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    return {k: list(v) for k, v in context.items()}
 
 
 def render_error(exc: OccurError) -> JSONResponse:
