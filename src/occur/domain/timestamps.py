@@ -9,8 +9,12 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def iso_from_ms(epoch_ms: int) -> str:
     """ISO-8601 UTC with milliseconds and a Z, as HubSpot writes timestamps."""
-    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+    moment = _EPOCH + timedelta(milliseconds=epoch_ms)
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}."
+        f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 def ms_from_iso(text: str) -> int | None:
@@ -30,6 +34,7 @@ def ms_from_iso(text: str) -> int | None:
 def ms_from_text(text: str) -> int | None:
     """Epoch milliseconds from either an all-digit epoch-ms string or ISO-8601."""
     stripped = text.strip()
-    if stripped.lstrip("-").isdigit():
+    digits = stripped.removeprefix("-")
+    if digits and digits.isascii() and digits.isdigit():
         return int(stripped)
     return ms_from_iso(stripped)
