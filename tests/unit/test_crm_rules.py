@@ -12,6 +12,7 @@ from occur.domain.crm_inputs import read_batch_create, read_batch_upsert, read_c
 from occur.domain.crm_search import Operator, read_search, token_pattern
 from occur.domain.fields import FieldReader
 from occur.domain.objects import COMPANY, CONTACT, DEAL, ValueKind
+from occur.domain.timestamps import MIN_DATETIME_MS, ms_from_text
 from occur.errors import ValidationError
 
 
@@ -48,7 +49,7 @@ def test_normalise_number(text: str, expected: str | None) -> None:
         ("1700000000000", 1_700_000_000_000),
         ("2024-01-02", 1_704_153_600_000),
         ("2024-01-02T00:00:00+01:00", 1_704_150_000_000),
-        ("1000-01-01", crm.MIN_DATETIME_MS),
+        ("1000-01-01", MIN_DATETIME_MS),
         ("0999-12-31", None),
         ("253402300800000", None),  # year 10000
         ("²", None),
@@ -57,7 +58,7 @@ def test_normalise_number(text: str, expected: str | None) -> None:
     ],
 )
 def test_parse_datetime_ms(text: str, expected: int | None) -> None:
-    assert crm.parse_datetime_ms(text) == expected
+    assert ms_from_text(text) == expected
 
 
 @pytest.mark.parametrize(

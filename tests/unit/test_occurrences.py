@@ -9,9 +9,7 @@ import pytest
 from occur.domain.definitions import EventDefinition
 from occur.domain.objects import OBJECT_TYPES
 from occur.domain.occurrences import (
-    MAX_DATETIME_MS,
     MAX_PROPERTIES_PER_OCCURRENCE,
-    MIN_DATETIME_MS,
     InvalidValue,
     coerce_value,
     fold_properties,
@@ -20,6 +18,7 @@ from occur.domain.occurrences import (
     value_limit_chars,
 )
 from occur.domain.properties import DEFAULT_PROPERTIES, Option, PropertySpec, PropertyType
+from occur.domain.timestamps import MAX_DATETIME_MS, MIN_DATETIME_MS
 
 S, N, B = PropertyType.STRING, PropertyType.NUMBER, PropertyType.BOOL
 DT, D, E = PropertyType.DATETIME, PropertyType.DATE, PropertyType.ENUMERATION

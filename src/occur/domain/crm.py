@@ -12,12 +12,12 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from occur.domain.fields import NUL, FieldReader, json_type_name
+from occur.domain.numbers import plain_decimal
 from occur.domain.objects import CONTACT, SYSTEM_PROPERTIES, ObjectType, ValueKind
-from occur.domain.timestamps import iso_from_ms, ms_from_iso
+from occur.domain.timestamps import iso_from_ms, ms_from_text
 from occur.errors import FieldError, ValidationError, collect
 
 OBJECT_ID = "hs_object_id"
@@ -26,9 +26,6 @@ MAX_VALUE_CHARS = 65_536  # HubSpot's limit for a text property value
 MAX_EMAIL_CHARS = 254
 MAX_NUMBER_CHARS = 40  # plain decimal form; keeps every stored number a finite double
 MAX_OBJECT_ID = 2**63 - 1
-# Stored datetimes are compared as text, which needs a four-digit year.
-MIN_DATETIME_MS = ms_from_iso("1000-01-01") or 0
-MAX_DATETIME_MS = ms_from_iso("9999-12-31T23:59:59.999") or 0
 
 PROPERTY_DOESNT_EXIST = "PROPERTY_DOESNT_EXIST"
 READ_ONLY_VALUE = "READ_ONLY_VALUE"
@@ -37,8 +34,6 @@ INVALID_NUMBER = "INVALID_NUMBER"
 INVALID_DATE = "INVALID_DATE"
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_NUMBER = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?$")
-_EPOCH_MS = re.compile(r"^-?[0-9]{1,16}$")
 _OBJECT_ID = re.compile(r"^[0-9]{1,19}$")
 
 
@@ -226,7 +221,7 @@ def _normalise(
             r.add(where, f"{where} must be a number; got {text!r}.", INVALID_NUMBER)
         return number is not None, number
     if kind is ValueKind.DATETIME:
-        ms = parse_datetime_ms(text)
+        ms = ms_from_text(text)
         if ms is None:
             r.add(where, _date_message(where, text), INVALID_DATE)
             return False, None
@@ -264,34 +259,11 @@ def normalise_email(text: str) -> str | None:
 
 def normalise_number(text: str) -> str | None:
     """Plain decimal form (`1500.00` → `1500`), or None when it is not a usable number."""
-    stripped = text.strip()
-    if not _NUMBER.match(stripped):
-        return None
     try:
-        number = Decimal(stripped)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid forms
+        plain = plain_decimal(text.strip())
+    except ValueError:
         return None
-    if number.is_zero():
-        return "0"
-    if abs(number.adjusted()) > MAX_NUMBER_CHARS:
-        return None
-    plain = format(number.normalize(), "f")
     return plain if len(plain) <= MAX_NUMBER_CHARS else None
-
-
-def parse_datetime_ms(text: str) -> int | None:
-    """Epoch milliseconds from epoch-ms digits or ISO-8601, within years 1000 to 9999."""
-    stripped = text.strip()
-    if _EPOCH_MS.match(stripped):
-        ms: int | None = int(stripped)
-    else:
-        try:
-            ms = ms_from_iso(stripped)
-        except (ValueError, OverflowError):
-            ms = None
-    if ms is None or not MIN_DATETIME_MS <= ms <= MAX_DATETIME_MS:
-        return None
-    return ms
 
 
 def _date_message(where: str, text: str) -> str:

@@ -20,12 +20,12 @@ from occur.domain.crm import (
     MAX_VALUE_CHARS,
     PROPERTY_DOESNT_EXIST,
     normalise_number,
-    parse_datetime_ms,
     selection,
     wire_text,
 )
 from occur.domain.fields import NUL, FieldReader
 from occur.domain.objects import ObjectType, ValueKind
+from occur.domain.timestamps import ms_from_text
 from occur.errors import collect
 
 DEFAULT_LIMIT = 10
@@ -216,7 +216,7 @@ def _comparable(r: FieldReader, value: object, kind: ValueKind, where: str) -> C
             return None
         return float(number)
     if kind is ValueKind.DATETIME:
-        ms = parse_datetime_ms(text)
+        ms = ms_from_text(text)
         if ms is None:
             r.add(where, f"{where} must be epoch milliseconds or ISO-8601.", INVALID_DATE)
         return ms

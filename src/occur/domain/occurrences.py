@@ -16,11 +16,11 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import date
-from decimal import Context, Decimal, InvalidOperation
 
 from occur.domain.definitions import EventDefinition
 from occur.domain.fields import json_type_name
 from occur.domain.names import MAX_NAME_CHARS, fold_key, takes_long_values
+from occur.domain.numbers import plain_decimal
 from occur.domain.properties import (
     MAX_LONG_VALUE_CHARS,
     MAX_VALUE_CHARS,
@@ -28,17 +28,13 @@ from occur.domain.properties import (
     PropertySpec,
     PropertyType,
 )
-from occur.domain.timestamps import iso_from_ms, ms_from_iso
+from occur.domain.timestamps import MAX_DATETIME_MS, MIN_DATETIME_MS, iso_from_ms, ms_from_iso
 from occur.errors import FieldError
 
 MAX_PROPERTIES_PER_OCCURRENCE = 50
 # HubSpot's duplicates rule looks only at the first 50 names in ascending order.
 DUPLICATE_WINDOW_NAMES = 50
 MS_PER_DAY = 86_400_000
-# `iso_from_ms` writes the year with strftime's %Y, which is not zero-padded below
-# 1000 on glibc ("999-01-01…"): accept only instants it renders as ISO-8601.
-MIN_DATETIME_MS = -30_610_224_000_000  # 1000-01-01T00:00:00.000Z
-MAX_DATETIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 # Enough bits for any integer whose decimal text fits the longest value (1,024 chars);
 # also keeps str(int) far below Python's 4,300-digit conversion guard.
 _MAX_INT_BITS = 3_403
@@ -58,10 +54,7 @@ INVALID_ENUMERATION_OPTION = "INVALID_ENUMERATION_OPTION"
 # ASCII digits only: str.isdigit() also accepts superscripts (int() refuses them) and
 # other scripts' digits (int() reads them).
 _INTEGER = re.compile(r"-?[0-9]+")
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-# Decimal's default 28-digit precision would round long numbers while normalising them.
-_EXACT = Context(prec=2 * MAX_LONG_VALUE_CHARS)
 _SHOWN_CHARS = 40
 _SHOWN_OPTIONS = 10
 
@@ -229,8 +222,8 @@ def _lenient_text(value: object) -> str | None:
         return "true" if value else "false"
     if isinstance(value, int | float):
         try:
-            return _number_text(value)
-        except (InvalidOperation, ValueError, OverflowError):
+            return plain_decimal(value)
+        except ValueError:
             return None
     return None
 
@@ -244,34 +237,11 @@ def _scalar_text(spec: PropertySpec, value: bool | int | float, limit: int) -> s
             VALUE_TOO_LONG, f"{spec.name} takes values of at most {limit} characters."
         )
     try:
-        return _number_text(value)
-    except (InvalidOperation, ValueError, OverflowError):
+        return plain_decimal(value)
+    except ValueError:
         raise InvalidValue(
             INVALID_NUMBER, f"{spec.name}: {value!r} is not a finite number."
         ) from None
-
-
-def _number_text(value: int | float | str) -> str:
-    """Shortest plain decimal text: 1.0 → "1", 1.50 → "1.5", 1e3 → "1000", -0 → "0".
-
-    Raises ValueError for text that is no decimal number, NaN, infinities, and numbers
-    whose plain form would not fit the longest value.
-    """
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError("not finite")
-        number = Decimal(repr(value))  # repr is the shortest text that reads back the same
-    else:
-        if not _DECIMAL.fullmatch(value):
-            raise ValueError("not a decimal number")
-        number = Decimal(value)
-    if number.is_zero():
-        return "0"
-    if abs(number.adjusted()) >= MAX_LONG_VALUE_CHARS:
-        raise ValueError("too large or too small for a plain decimal")
-    return format(number.normalize(_EXACT), "f")
 
 
 def _number(spec: PropertySpec, value: object) -> str:
@@ -280,8 +250,8 @@ def _number(spec: PropertySpec, value: object) -> str:
     text = value.strip() if isinstance(value, str) else value
     assert isinstance(text, str | int | float)
     try:
-        number = _number_text(text)
-    except (InvalidOperation, ValueError, OverflowError):
+        number = plain_decimal(text)
+    except ValueError:
         raise InvalidValue(
             INVALID_NUMBER, f"{spec.name} takes a number; {_shown(value)} is not one."
         ) from None

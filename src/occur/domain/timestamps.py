@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Stored datetimes are compared as text, which needs a four-digit year.
+MIN_DATETIME_MS = -30_610_224_000_000  # 1000-01-01T00:00:00.000Z
+MAX_DATETIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+_EPOCH_MS = re.compile(r"-?[0-9]{1,16}")  # ASCII digits: str.isdigit() takes "²" too
 
 
 def iso_from_ms(epoch_ms: int) -> str:
@@ -32,9 +37,9 @@ def ms_from_iso(text: str) -> int | None:
 
 
 def ms_from_text(text: str) -> int | None:
-    """Epoch milliseconds from either an all-digit epoch-ms string or ISO-8601."""
+    """Epoch milliseconds from epoch-ms digits or ISO-8601, within years 1000 to 9999."""
     stripped = text.strip()
-    digits = stripped.removeprefix("-")
-    if digits and digits.isascii() and digits.isdigit():
-        return int(stripped)
-    return ms_from_iso(stripped)
+    ms = int(stripped) if _EPOCH_MS.fullmatch(stripped) else ms_from_iso(stripped)
+    if ms is None or not MIN_DATETIME_MS <= ms <= MAX_DATETIME_MS:
+        return None
+    return ms
