@@ -71,6 +71,7 @@ class EventDefinition:
     properties: tuple[PropertySpec, ...]
     created_at: int
     updated_at: int
+    version: int = 1
 
     @property
     def fully_qualified_name(self) -> str:

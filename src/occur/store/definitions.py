@@ -141,7 +141,7 @@ def list_definitions(
 def update_definition(
     conn: Connection, definition_id: int, *, label: str | None, description: str | None, now_ms: int
 ) -> None:
-    values: dict[str, Any] = {"updated_at": now_ms}
+    values: dict[str, Any] = {"updated_at": now_ms, "version": defs.c.version + 1}
     if label is not None:
         values["label"] = label
     if description is not None:
@@ -153,7 +153,9 @@ def mark_deleted(conn: Connection, definition_id: int, now_ms: int) -> None:
     """Delete a definition's properties and keep its row, so its name is never reused."""
     conn.execute(delete(props).where(props.c.definition_id == definition_id))
     conn.execute(
-        update(defs).where(defs.c.id == definition_id).values(deleted_at=now_ms, updated_at=now_ms)
+        update(defs)
+        .where(defs.c.id == definition_id)
+        .values(deleted_at=now_ms, updated_at=now_ms, version=defs.c.version + 1)
     )
 
 
@@ -193,7 +195,11 @@ def delete_property(conn: Connection, definition_id: int, name: str, now_ms: int
 
 
 def touch(conn: Connection, definition_id: int, now_ms: int) -> None:
-    conn.execute(update(defs).where(defs.c.id == definition_id).values(updated_at=now_ms))
+    conn.execute(
+        update(defs)
+        .where(defs.c.id == definition_id)
+        .values(updated_at=now_ms, version=defs.c.version + 1)
+    )
 
 
 def _properties_of(
@@ -281,4 +287,5 @@ def _definition(row: Row[Any], properties: tuple[PropertySpec, ...]) -> EventDef
         properties=properties,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        version=row.version,
     )

@@ -62,6 +62,9 @@ event_definitions = Table(
     Column("matching_target_property", String(100), nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # Bumped by every change to the definition or its properties: ingestion validates
+    # against a cached copy and the writer re-checks this number before storing.
+    Column("version", Integer, nullable=False, server_default="1"),
     # Deleted definitions keep their row so that the name stays reserved forever.
     Column("deleted_at", BigInteger, nullable=True),
     UniqueConstraint("portal_id", "name"),
@@ -110,6 +113,24 @@ crm_objects = Table(
     Index(None, "portal_id", "object_type_id", "archived", "id"),
 )
 
+visitors = Table(
+    "visitors",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("portal_id", Integer, ForeignKey("portals.id", ondelete="CASCADE"), nullable=False),
+    # The hubspotutk cookie value that names an anonymous browser.
+    Column("utk", String(100), nullable=False),
+    # The contact the visitor turned out to be, once identified.
+    Column(
+        "contact_id", BigInteger, ForeignKey("crm_objects.id", ondelete="CASCADE"), nullable=True
+    ),
+    Column("created_at", BigInteger, nullable=False),
+    Column("identified_at", BigInteger, nullable=True),
+    UniqueConstraint("portal_id", "utk"),
+)
+
 events = Table(
     "events",
     metadata,
@@ -123,13 +144,40 @@ events = Table(
         ForeignKey("event_definitions.id", ondelete="CASCADE"),
         nullable=False,
     ),
-    Column("uuid", String(64), nullable=False),
+    Column("uuid", String(100), nullable=False),
     Column("object_type_id", String(16), nullable=False),
+    # NULL while the occurrence belongs to an anonymous visitor only.
     Column("object_id", BigInteger, nullable=True),
-    Column("visitor_utk", String(64), nullable=True),
+    Column("visitor_id", BigInteger, ForeignKey("visitors.id", ondelete="SET NULL"), nullable=True),
     Column("occurred_at", BigInteger, nullable=False),
     Column("received_at", BigInteger, nullable=False),
+    # {name: canonical text} as JSON, written and read by store/events.py only.
+    Column("properties", Text, nullable=False),
     UniqueConstraint("definition_id", "uuid"),
-    Index(None, "portal_id", "object_type_id", "object_id", "occurred_at"),
-    Index(None, "definition_id", "occurred_at"),
+    Index(None, "portal_id", "object_type_id", "object_id", "occurred_at", "id"),
+    Index(None, "definition_id", "occurred_at", "id"),
+    Index(None, "visitor_id"),
+)
+
+# One row per property value of an occurrence, so that `property.{name}=value` reads are
+# index lookups instead of JSON scans. `value_key` is the value's first 200 characters:
+# the indexed column stays within PostgreSQL's btree row limit even for 1,024-character
+# URLs in four-byte UTF-8, and `value` holds the whole text for the exact comparison.
+event_values = Table(
+    "event_values",
+    metadata,
+    Column(
+        "event_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("events.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("name", String(50), primary_key=True),
+    Column("definition_id", Integer, nullable=False),
+    Column("occurred_at", BigInteger, nullable=False),
+    Column("value_key", String(200), nullable=False),
+    Column("value", Text, nullable=False),
+    Index(
+        "ix_event_values_lookup", "definition_id", "name", "value_key", "occurred_at", "event_id"
+    ),
 )

@@ -1,0 +1,196 @@
+"""One event completion sent over the HTTP API: reading it, and what it attaches to.
+
+`read_completion` reads the wire shape (`BehavioralEventHttpCompletionRequest`) and
+collects every structural problem; `prepare` checks it against its definition (property
+rules from occurrences.py, identity precedence from identity.py). Whether the record an
+identifier names exists is the store's to say: the writer looks it up inside the
+transaction that stores the completion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from occur.domain.crm import normalise_email, parse_object_id
+from occur.domain.definitions import EventDefinition
+from occur.domain.fields import FieldReader, json_type_name
+from occur.domain.identity import Identity, choose_identity
+from occur.domain.occurrences import validate_properties
+from occur.domain.timestamps import ms_from_text
+from occur.errors import FieldError
+
+MAX_BATCH_INPUTS = 500
+MAX_UUID_CHARS = 100
+MAX_UTK_CHARS = 100
+MAX_EVENT_NAME_CHARS = 200
+
+INVALID_EMAIL = "INVALID_EMAIL"
+INVALID_OBJECT_ID = "INVALID_OBJECT_ID"
+INVALID_OCCURRED_AT = "INVALID_OCCURRED_AT"
+MISSING_EVENT_DEFINITION = "MISSING_EVENT_DEFINITION"
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionInput:
+    """A completion as sent, structurally valid; `occurred_at` None means "when received"."""
+
+    event_name: str
+    object_id: int | None
+    email: str | None
+    utk: str | None
+    uuid: str | None
+    occurred_at: int | None
+    properties: Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A completion checked against its definition, ready for the writer.
+
+    `values` are canonical texts keyed by property name; `identity` is the one
+    identifier HubSpot's precedence chose; `uuid` None means one is to be generated.
+    """
+
+    definition_id: int
+    definition_version: int
+    object_type_id: str
+    identity: Identity
+    uuid: str | None
+    occurred_at: int | None
+    values: dict[str, str]
+
+
+def read_completion(r: FieldReader, raw: object, prefix: str) -> CompletionInput | None:
+    """The completion in `raw`, or None with every problem recorded on `r`."""
+    obj = r.obj(raw, prefix.rstrip(".") or "body")
+    if obj is None:
+        return None
+    before = len(r.problems)
+    event_name = r.text(
+        obj,
+        "eventName",
+        f"{prefix}eventName",
+        required=True,
+        allow_empty=False,
+        max_chars=MAX_EVENT_NAME_CHARS,
+    )
+    object_id = _object_id(r, obj, prefix)
+    email = _email(r, obj, prefix)
+    utk = r.text(obj, "utk", f"{prefix}utk", max_chars=MAX_UTK_CHARS, allow_empty=False)
+    uuid = r.text(obj, "uuid", f"{prefix}uuid", max_chars=MAX_UUID_CHARS, allow_empty=False)
+    occurred_at = _occurred_at(r, obj, prefix)
+    properties = _properties(r, obj, prefix)
+    if len(r.problems) > before or event_name is None or properties is None:
+        return None
+    return CompletionInput(
+        event_name=event_name.strip(),
+        object_id=object_id,
+        email=email,
+        utk=utk.strip() if utk else None,
+        uuid=uuid,
+        occurred_at=occurred_at,
+        properties=properties,
+    )
+
+
+def prepare(
+    definition: EventDefinition, completion: CompletionInput, prefix: str
+) -> tuple[Completion | None, list[FieldError]]:
+    """Check one completion against its definition: properties first, then identity."""
+    values, problems = validate_properties(definition, completion.properties, prefix)
+    identity, identity_problems = choose_identity(
+        definition,
+        object_id=completion.object_id,
+        email=completion.email,
+        utk=completion.utk,
+        values=values,
+        prefix=prefix,
+    )
+    problems.extend(identity_problems)
+    if problems or identity is None:
+        return None, problems
+    return (
+        Completion(
+            definition_id=definition.id,
+            definition_version=definition.version,
+            object_type_id=definition.object_type.type_id,
+            identity=identity,
+            uuid=completion.uuid,
+            occurred_at=completion.occurred_at,
+            values=values,
+        ),
+        [],
+    )
+
+
+def unknown_event(event_name: str, prefix: str) -> FieldError:
+    """The same answer for a name no portal defines and one another portal defines."""
+    return FieldError(
+        message=f"There is no event definition named {event_name!r} in this portal.",
+        in_=f"{prefix}eventName",
+        code=MISSING_EVENT_DEFINITION,
+    )
+
+
+def _object_id(r: FieldReader, obj: Mapping[str, Any], prefix: str) -> int | None:
+    path = f"{prefix}objectId"
+    raw = obj.get("objectId")
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        r.add(path, f"{path} must be a string, not {json_type_name(raw)}.", "INVALID_TYPE")
+        return None
+    found = parse_object_id(str(raw))
+    if found is None:
+        r.add(path, f"{path} must be a record id (a positive whole number).", INVALID_OBJECT_ID)
+    return found
+
+
+def _email(r: FieldReader, obj: Mapping[str, Any], prefix: str) -> str | None:
+    path = f"{prefix}email"
+    text = r.text(obj, "email", path)
+    if text is None:
+        return None
+    email = normalise_email(text)
+    if email is None:
+        r.add(path, f"{path} is not an email address.", INVALID_EMAIL)
+    return email
+
+
+def _occurred_at(r: FieldReader, obj: Mapping[str, Any], prefix: str) -> int | None:
+    path = f"{prefix}occurredAt"
+    raw = obj.get("occurredAt")
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        r.add(
+            path,
+            f"{path} must be an ISO-8601 date-time or epoch milliseconds, "
+            f"not {json_type_name(raw)}.",
+            "INVALID_TYPE",
+        )
+        return None
+    ms = ms_from_text(str(raw))
+    if ms is None:
+        r.add(
+            path,
+            f"{path} must be an ISO-8601 date-time or epoch milliseconds within the years "
+            f"1000 to 9999; got {str(raw)[:40]!r}.",
+            INVALID_OCCURRED_AT,
+        )
+    return ms
+
+
+def _properties(r: FieldReader, obj: Mapping[str, Any], prefix: str) -> Mapping[str, object] | None:
+    """A missing or null `properties` is an empty one: the spec marks it required, but
+    HubSpot's own examples omit it for events that carry no properties."""
+    raw = obj.get("properties")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        path = f"{prefix}properties"
+        r.add(path, f"{path} must be an object, not {json_type_name(raw)}.", "INVALID_TYPE")
+        return None
+    return raw
