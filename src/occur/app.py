@@ -2,24 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
-from occur.api import crm, definitions, health, responses
+from occur.api import crm, definitions, health, responses, send
 from occur.api.context import AppContext
 from occur.api.paths import CanonicalPaths
 from occur.config import Settings
 from occur.errors import OccurError
 from occur.services.access import Authenticator
+from occur.services.ingest import Ingest, IngestSettings
 from occur.store.db import Database, open_database
 
 
 def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     """Build the ASGI app; the caller runs migrations first (see `occur serve`)."""
     db = db or open_database(settings.database_url)
+    ingest = Ingest(
+        db,
+        IngestSettings(
+            create_contacts_from_email=settings.create_contacts_from_email,
+            queue_events=settings.ingest_queue_events,
+            send_rate_per_second=settings.send_rate_per_second,
+        ),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        ingest.close()  # what was accepted into the queue is stored before exit
+
     app = Starlette(
-        routes=[*health.routes, *definitions.routes, *crm.routes],
+        routes=[*health.routes, *definitions.routes, *send.routes, *crm.routes],
+        lifespan=lifespan,
         middleware=[Middleware(CanonicalPaths)],
         exception_handlers={
             OccurError: responses.on_occur_error,
@@ -27,5 +46,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             Exception: responses.on_unexpected,
         },
     )
-    app.state.ctx = AppContext(settings=settings, db=db, authenticator=Authenticator(db))
+    app.state.ctx = AppContext(
+        settings=settings, db=db, authenticator=Authenticator(db), ingest=ingest
+    )
     return app

@@ -15,6 +15,7 @@ from pathlib import Path
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8800
 DEFAULT_MAX_DEFINITIONS = 500
+DEFAULT_INGEST_QUEUE_EVENTS = 50_000
 SECRET_KEY_FILE = "secret.key"
 SQLITE_FILE = "occur.sqlite"
 
@@ -51,6 +52,15 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    if raw.strip() == "0":
+        return 0
+    return _positive_int(env, name, default)
+
+
 def normalise_database_url(url: str) -> str:
     """Read plain `postgresql://` URLs as psycopg 3 URLs, the one driver occur ships."""
     for prefix in ("postgresql://", "postgres://"):
@@ -70,6 +80,8 @@ class Settings:
     max_definitions: int = DEFAULT_MAX_DEFINITIONS
     create_contacts_from_email: bool = True
     trust_proxy: bool = False
+    send_rate_per_second: int = 0  # 0: no per-portal limit
+    ingest_queue_events: int = DEFAULT_INGEST_QUEUE_EVENTS
 
     @classmethod
     def from_env(
@@ -103,6 +115,10 @@ class Settings:
             max_definitions=_positive_int(env, "OCCUR_MAX_DEFINITIONS", DEFAULT_MAX_DEFINITIONS),
             create_contacts_from_email=_flag(env, "OCCUR_CREATE_CONTACTS_FROM_EMAIL", True),
             trust_proxy=_flag(env, "OCCUR_TRUST_PROXY", False),
+            send_rate_per_second=_non_negative_int(env, "OCCUR_SEND_RATE_PER_SECOND", 0),
+            ingest_queue_events=_positive_int(
+                env, "OCCUR_INGEST_QUEUE_EVENTS", DEFAULT_INGEST_QUEUE_EVENTS
+            ),
         )
 
     @property

@@ -105,6 +105,24 @@ class UnsupportedMediaType(OccurError):
     category = "VALIDATION_ERROR"
 
 
+class RateLimited(OccurError):
+    """Too many requests; retry after the number of seconds in the Retry-After header."""
+
+    status = 429
+    category = "RATE_LIMITS"
+
+    def __init__(self, message: str | None = None, *, retry_after_seconds: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class Unavailable(OccurError):
+    """The service cannot store this now; nothing was stored. Retry the request."""
+
+    status = 503
+    category = "SERVICE_UNAVAILABLE"
+
+
 def collect(problems: Sequence[FieldError], message: str | None = None) -> None:
     """Raise one ValidationError holding every problem found, if there is any."""
     if problems:

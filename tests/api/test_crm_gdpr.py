@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from occur.store.db import Database
-from occur.store.schema import crm_objects, events
+from occur.store.schema import crm_objects, event_values, events
 from tests.api.test_crm_objects import OBJECTS, create
 from tests.conftest import Tenant
 from tests.support.http import expect_error
@@ -23,23 +21,40 @@ def definition_id(api: TestClient) -> int:
     return int(r.json()["id"])
 
 
-def add_events(db: Database, tenant: Tenant, definition: int, object_id: str, count: int) -> None:
-    """Occurrences attached to a contact (inserted directly: this test is about deletion)."""
-    rows = [
+def add_events(api: TestClient, tenant: Tenant, object_id: str, count: int) -> None:
+    """Occurrences attached to a contact, sent through the API, each with a property
+    value so that the indexed value rows must go too."""
+    inputs = [
         {
-            "portal_id": tenant.portal_id,
-            "definition_id": definition,
-            "uuid": str(uuid.uuid4()),
-            "object_type_id": "0-1",
-            "object_id": int(object_id),
-            "visitor_utk": None,
-            "occurred_at": 1_700_000_000_000 + i,
-            "received_at": 1_700_000_000_000 + i,
+            "eventName": f"pe{tenant.portal_id}_viewed",
+            "objectId": object_id,
+            "occurredAt": 1_700_000_000_000 + i,
+            "properties": {"hs_page_title": f"page {i}"},
         }
         for i in range(count)
     ]
-    with db.write() as conn:
-        conn.execute(insert(events), rows)
+    r = api.post("/events/v3/send/batch", json={"inputs": inputs})
+    assert r.status_code == 204, r.text
+
+
+def values_of(db: Database, object_id: str) -> int:
+    with db.read() as conn:
+        query = (
+            select(func.count())
+            .select_from(event_values.join(events, events.c.id == event_values.c.event_id))
+            .where(events.c.object_id == int(object_id))
+        )
+        return int(conn.execute(query).scalar_one())
+
+
+def orphan_values(db: Database) -> int:
+    with db.read() as conn:
+        query = (
+            select(func.count())
+            .select_from(event_values)
+            .where(~select(events.c.id).where(events.c.id == event_values.c.event_id).exists())
+        )
+        return int(conn.execute(query).scalar_one())
 
 
 def events_of(db: Database, object_id: str) -> int:
@@ -60,11 +75,12 @@ def rows_with_id(db: Database, object_id: str) -> int:
 def test_gdpr_delete_removes_the_contact_and_its_events(
     api: TestClient, db: Database, tenant: Tenant, by_email: bool
 ) -> None:
-    definition = definition_id(api)
+    definition_id(api)
     gone = create(api, "contacts", email="Ada@example.com")
     kept = create(api, "contacts", email="bob@example.com")
-    add_events(db, tenant, definition, gone["id"], 3)
-    add_events(db, tenant, definition, kept["id"], 2)
+    add_events(api, tenant, gone["id"], 3)
+    add_events(api, tenant, kept["id"], 2)
+    assert values_of(db, gone["id"]) == 3
     body = (
         {"objectId": "ada@EXAMPLE.com", "idProperty": "email"}
         if by_email
@@ -75,6 +91,8 @@ def test_gdpr_delete_removes_the_contact_and_its_events(
     assert rows_with_id(db, gone["id"]) == 0
     assert events_of(db, gone["id"]) == 0
     assert events_of(db, kept["id"]) == 2
+    assert values_of(db, kept["id"]) == 2
+    assert orphan_values(db) == 0
     expect_error(api.get(f"{OBJECTS}/contacts/{gone['id']}?archived=true"), 404, "OBJECT_NOT_FOUND")
     assert api.get(f"{OBJECTS}/contacts/{kept['id']}").status_code == 200
     expect_error(api.post(GDPR, json=body), 404, "OBJECT_NOT_FOUND")

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from occur.config import Settings
 from occur.domain.access import Principal
 from occur.services.access import Authenticator
+from occur.services.ingest import Ingest
 from occur.store.db import Database
 
 
@@ -18,6 +19,7 @@ class AppContext:
     settings: Settings
     db: Database
     authenticator: Authenticator
+    ingest: Ingest
 
 
 def context(request: Request) -> AppContext:

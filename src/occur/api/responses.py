@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from occur.errors import MethodNotAllowed, OccurError, RouteNotFound
+from occur.errors import MethodNotAllowed, OccurError, RateLimited, RouteNotFound
 
 log = logging.getLogger("occur.api")
 _encoder = msgspec.json.Encoder()
@@ -79,7 +79,10 @@ def _context(context: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
 
 
 def render_error(exc: OccurError) -> JSONResponse:
-    return JSONResponse(error_body(exc, str(uuid.uuid4())), status_code=exc.status)
+    response = JSONResponse(error_body(exc, str(uuid.uuid4())), status_code=exc.status)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+    return response
 
 
 async def on_occur_error(_request: Request, exc: Exception) -> Response:

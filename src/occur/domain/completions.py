@@ -19,7 +19,7 @@ from occur.domain.fields import FieldReader, json_type_name
 from occur.domain.identity import Identity, choose_identity
 from occur.domain.occurrences import validate_properties
 from occur.domain.timestamps import ms_from_text
-from occur.errors import FieldError
+from occur.errors import FieldError, collect
 
 MAX_BATCH_INPUTS = 500
 MAX_UUID_CHARS = 100
@@ -30,6 +30,7 @@ INVALID_EMAIL = "INVALID_EMAIL"
 INVALID_OBJECT_ID = "INVALID_OBJECT_ID"
 INVALID_OCCURRED_AT = "INVALID_OCCURRED_AT"
 MISSING_EVENT_DEFINITION = "MISSING_EVENT_DEFINITION"
+TOO_MANY_INPUTS = "TOO_MANY_INPUTS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,9 @@ class CompletionInput:
     uuid: str | None
     occurred_at: int | None
     properties: Mapping[str, object]
+    # False when another field had a problem (already reported): the properties are still
+    # checked, so that one answer lists every problem, but no identity is chosen.
+    complete: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +66,27 @@ class Completion:
     values: dict[str, str]
 
 
+def read_batch(body: object) -> list[object]:
+    """The `inputs` of a batch body: 1 to 500 of them, each read by read_completion."""
+    r = FieldReader()
+    obj = r.obj(body, "body")
+    inputs = r.get(obj, "inputs", list, "inputs", required=True) if obj is not None else None
+    if inputs is not None and not inputs:
+        r.add("inputs", "inputs must hold at least one completion.", "REQUIRED")
+    elif inputs is not None and len(inputs) > MAX_BATCH_INPUTS:
+        r.add(
+            "inputs",
+            f"A batch holds at most {MAX_BATCH_INPUTS} inputs; this one has {len(inputs)}.",
+            TOO_MANY_INPUTS,
+        )
+    collect(r.problems)
+    assert inputs is not None
+    return list(inputs)
+
+
 def read_completion(r: FieldReader, raw: object, prefix: str) -> CompletionInput | None:
-    """The completion in `raw`, or None with every problem recorded on `r`."""
+    """The completion in `raw`, with every problem recorded on `r`; None when it has no
+    usable eventName or properties (nothing more can be checked then)."""
     obj = r.obj(raw, prefix.rstrip(".") or "body")
     if obj is None:
         return None
@@ -82,7 +105,7 @@ def read_completion(r: FieldReader, raw: object, prefix: str) -> CompletionInput
     uuid = r.text(obj, "uuid", f"{prefix}uuid", max_chars=MAX_UUID_CHARS, allow_empty=False)
     occurred_at = _occurred_at(r, obj, prefix)
     properties = _properties(r, obj, prefix)
-    if len(r.problems) > before or event_name is None or properties is None:
+    if event_name is None or properties is None:
         return None
     return CompletionInput(
         event_name=event_name.strip(),
@@ -92,6 +115,7 @@ def read_completion(r: FieldReader, raw: object, prefix: str) -> CompletionInput
         uuid=uuid,
         occurred_at=occurred_at,
         properties=properties,
+        complete=len(r.problems) == before,
     )
 
 
@@ -100,6 +124,8 @@ def prepare(
 ) -> tuple[Completion | None, list[FieldError]]:
     """Check one completion against its definition: properties first, then identity."""
     values, problems = validate_properties(definition, completion.properties, prefix)
+    if not completion.complete:
+        return None, problems
     identity, identity_problems = choose_identity(
         definition,
         object_id=completion.object_id,

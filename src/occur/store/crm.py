@@ -98,6 +98,30 @@ def find_by_emails(
     return found
 
 
+def live_ids(
+    conn: Connection, portal_id: int, object_type: ObjectType, ids: Collection[int]
+) -> set[int]:
+    """Which of these ids name live records: the cheap existence check ingestion needs."""
+    if not ids:
+        return set()
+    query = select(t.c.id).where(
+        *scope(portal_id, object_type, False), t.c.id.in_(sorted(set(ids)))
+    )
+    return set(conn.execute(query).scalars())
+
+
+def contact_ids_by_email(
+    conn: Connection, portal_id: int, contact: ObjectType, emails: Collection[str]
+) -> dict[str, int]:
+    """Live contacts' ids by lowercased email, through the unique email column."""
+    if not emails:
+        return {}
+    query = select(t.c.email, t.c.id).where(
+        *scope(portal_id, contact, False), t.c.email.in_(sorted({e.lower() for e in emails}))
+    )
+    return {row.email: row.id for row in conn.execute(query)}
+
+
 def update_values(
     conn: Connection,
     portal_id: int,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,6 +104,16 @@ def get_definition(
     if row is None:
         return None
     return _definition(row, _properties_of(conn, [row.id])[row.id])
+
+
+def live_versions(conn: Connection, definition_ids: Collection[int]) -> dict[int, int]:
+    """The version of each of these definitions that is still live."""
+    if not definition_ids:
+        return {}
+    query = select(defs.c.id, defs.c.version).where(
+        defs.c.id.in_(sorted(set(definition_ids))), _LIVE
+    )
+    return {row.id: row.version for row in conn.execute(query)}
 
 
 def list_definitions(

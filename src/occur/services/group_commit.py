@@ -1,0 +1,140 @@
+"""Group commit: one writer thread stores many requests' rows per transaction.
+
+A durable commit costs an fsync (SQLite FULL) or a WAL flush (PostgreSQL) whatever it
+holds, so committing each request alone caps throughput at a few thousand rows a second.
+Handlers instead hand their validated work to this writer and await its answer. The
+writer never waits on purpose: it takes whatever is queued, stores it in one
+transaction, answers every request in it, and by then the next group has queued up
+behind the commit. Light load means groups of one and no added latency; heavy load
+means large groups and few fsyncs.
+
+The queue is bounded by weight (events, not requests), so a flood is answered with
+`Overloaded` (a 429 upstream) instead of growing memory without limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+log = logging.getLogger("occur.writer")
+
+Job = TypeVar("Job")
+Result = TypeVar("Result")
+
+
+class Overloaded(Exception):
+    """The writer's queue holds as much as it may; the caller should retry later."""
+
+
+@dataclass
+class _Pending(Generic[Job, Result]):
+    job: Job
+    weight: int
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Result]
+
+
+class GroupCommitWriter(Generic[Job, Result]):
+    """Runs `store_group(jobs) -> results` (one result per job, same order) on one thread.
+
+    `store_group` commits before it returns; an exception it raises fails every job of
+    that group (none of them was acknowledged, so none is lost).
+    """
+
+    def __init__(
+        self,
+        store_group: Callable[[Sequence[Job]], Sequence[Result]],
+        *,
+        max_queued_weight: int,
+        name: str = "occur-writer",
+    ) -> None:
+        self._store_group = store_group
+        self._max_queued_weight = max_queued_weight
+        self._name = name
+        self._queue: deque[_Pending[Job, Result]] = deque()
+        self._queued_weight = 0
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closing = False
+        self.groups_committed = 0
+        self.largest_group = 0
+
+    @property
+    def queued_weight(self) -> int:
+        return self._queued_weight
+
+    async def submit(self, job: Job, weight: int = 1) -> Result:
+        """Queue `job` and wait until its group is committed; returns its result."""
+        loop = asyncio.get_running_loop()
+        pending: _Pending[Job, Result] = _Pending(job, weight, loop, loop.create_future())
+        with self._wake:
+            if self._closing:
+                raise Overloaded("the writer is shutting down")
+            # An empty queue takes any job, so one oversized job can never wait forever.
+            if self._queue and self._queued_weight + weight > self._max_queued_weight:
+                raise Overloaded(f"{self._queued_weight} events are waiting to be stored")
+            self._ensure_started()
+            self._queue.append(pending)
+            self._queued_weight += weight
+            self._wake.notify()
+        return await pending.future
+
+    def close(self, timeout_seconds: float = 30.0) -> None:
+        """Store what is queued, then stop the thread."""
+        with self._wake:
+            self._closing = True
+            self._wake.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout_seconds)
+
+    def _ensure_started(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._queue and not self._closing:
+                    self._wake.wait()
+                if not self._queue:
+                    return
+                group = list(self._queue)
+                self._queue.clear()
+                self._queued_weight = 0
+            self._commit(group)
+
+    def _commit(self, group: list[_Pending[Job, Result]]) -> None:
+        try:
+            results = self._store_group([p.job for p in group])
+        except Exception as exc:
+            log.exception("a group of %d requests could not be stored", len(group))
+            for pending in group:
+                _answer(pending, None, exc)
+            return
+        self.groups_committed += 1
+        self.largest_group = max(self.largest_group, len(group))
+        for pending, result in zip(group, results, strict=True):
+            _answer(pending, result, None)
+
+
+def _answer(pending: _Pending[Job, Result], result: Result | None, exc: Exception | None) -> None:
+    def settle() -> None:
+        if pending.future.done():  # the request was cancelled (client went away)
+            return
+        if exc is not None:
+            pending.future.set_exception(exc)
+        else:
+            pending.future.set_result(result)  # type: ignore[arg-type]
+
+    try:
+        pending.loop.call_soon_threadsafe(settle)
+    except RuntimeError:  # the loop is closed: nobody is waiting any more
+        pass

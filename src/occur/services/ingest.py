@@ -1,0 +1,152 @@
+"""Sending event completions (HTTP API, strict): validate, hand to the writer, await it.
+
+A request is answered only after the writer has committed it (DESIGN §2), so a 204
+means stored durably. Validation runs here, on the request's own task; identity lookups
+and writes run on the writer thread, inside the transaction that stores the rows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from occur.domain import completions as rules
+from occur.domain.completions import Completion, CompletionInput
+from occur.domain.definitions import EventDefinition
+from occur.domain.fields import FieldReader
+from occur.domain.rate_limits import TokenBuckets, retry_after_seconds
+from occur.errors import FieldError, RateLimited, Unavailable, collect
+from occur.services.clock import now_ms
+from occur.services.definition_cache import DefinitionCache
+from occur.services.group_commit import GroupCommitWriter, Overloaded
+from occur.services.ingest_store import SendJob, SendResult, store_group
+from occur.store.db import Database
+
+# Where input `index` sits in the body: "" for a single send, "inputs[3]." in a batch.
+_Prefix = Callable[[int], str]
+# A request whose definitions keep changing under it is validated at most this often.
+_MAX_VALIDATIONS = 3
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    create_contacts_from_email: bool = True
+    queue_events: int = 50_000
+    send_rate_per_second: float = 0  # 0: no per-portal limit
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a committed request stored; repeated uuids are counted, not stored."""
+
+    stored: int
+    duplicates: int
+
+
+class Ingest:
+    """One per process: the definition cache, the rate limits and the writer thread."""
+
+    def __init__(self, db: Database, settings: IngestSettings) -> None:
+        self._settings = settings
+        self.definitions = DefinitionCache(db)
+        self.writer: GroupCommitWriter[SendJob, SendResult] = GroupCommitWriter(
+            lambda jobs: store_group(db, jobs, create_contacts=settings.create_contacts_from_email),
+            max_queued_weight=settings.queue_events,
+        )
+        rate = settings.send_rate_per_second
+        self._limits = TokenBuckets(rate) if rate > 0 else None
+
+    async def send_one(self, portal_id: int, body: object) -> Receipt:
+        """POST /events/v3/send: one completion, paths relative to the body."""
+        return await self._send(portal_id, [body], lambda _i: "")
+
+    async def send_batch(self, portal_id: int, body: object) -> Receipt:
+        """POST /events/v3/send/batch: 1 to 500 completions, all or nothing."""
+        inputs = rules.read_batch(body)
+        return await self._send(portal_id, inputs, lambda i: f"inputs[{i}].")
+
+    def close(self) -> None:
+        """Store what is queued and stop the writer (server shutdown)."""
+        self.writer.close()
+
+    async def _send(self, portal_id: int, raw: Sequence[object], prefix: _Prefix) -> Receipt:
+        self._check_rate(portal_id)
+        reader = FieldReader()
+        read = [rules.read_completion(reader, item, prefix(i)) for i, item in enumerate(raw)]
+        received_at = now_ms()
+        fresh = False
+        for _ in range(_MAX_VALIDATIONS):
+            completions = await self._prepare(portal_id, read, reader.problems, prefix, fresh)
+            result = await self._store(
+                SendJob(portal_id, tuple(completions), received_at), len(raw)
+            )
+            if not result.stale:
+                break
+            fresh = True
+        else:
+            raise Unavailable("The event definitions changed while storing; retry the request.")
+        if result.problems:
+            collect(result.problems)
+        if result.conflicted:
+            raise Unavailable("Another request stored the same records at the same time; retry.")
+        return Receipt(result.stored, result.duplicates)
+
+    async def _prepare(
+        self,
+        portal_id: int,
+        read: Sequence[CompletionInput | None],
+        read_problems: Sequence[FieldError],
+        prefix: _Prefix,
+        fresh: bool,
+    ) -> list[Completion]:
+        """Completions checked against definitions; on failure, checked once more against
+        definitions read fresh from the store before the request is refused."""
+        names = {item.event_name for item in read if item is not None}
+        definitions = await self.definitions.get_many(portal_id, names, fresh=fresh)
+        completions, problems = _check(definitions, read, prefix)
+        if problems and not fresh:
+            definitions = await self.definitions.get_many(portal_id, names, fresh=True)
+            completions, problems = _check(definitions, read, prefix)
+        collect([*read_problems, *problems])
+        return completions
+
+    async def _store(self, job: SendJob, weight: int) -> SendResult:
+        try:
+            return await self.writer.submit(job, weight)
+        except Overloaded:
+            raise RateLimited(
+                "occur is storing as fast as it can and its queue is full; retry shortly.",
+                retry_after_seconds=1,
+            ) from None
+
+    def _check_rate(self, portal_id: int) -> None:
+        if self._limits is None:
+            return
+        wait = self._limits.take(portal_id, time.monotonic())
+        if wait > 0:
+            raise RateLimited(
+                f"This portal may send {self._limits.rate:g} requests a second.",
+                retry_after_seconds=retry_after_seconds(wait),
+            )
+
+
+def _check(
+    definitions: dict[str, EventDefinition],
+    read: Sequence[CompletionInput | None],
+    prefix: _Prefix,
+) -> tuple[list[Completion], list[FieldError]]:
+    completions: list[Completion] = []
+    problems: list[FieldError] = []
+    for index, item in enumerate(read):
+        if item is None:
+            continue
+        definition = definitions.get(item.event_name)
+        if definition is None:
+            problems.append(rules.unknown_event(item.event_name, prefix(index)))
+            continue
+        prepared, found = rules.prepare(definition, item, prefix(index))
+        problems.extend(found)
+        if prepared is not None:
+            completions.append(prepared)
+    return completions, problems
