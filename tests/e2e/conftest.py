@@ -49,17 +49,22 @@ def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) ->
     raise AssertionError(f"occur serve did not become healthy:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """`occur serve` on SQLite in a temp data dir; yields its URL, a portal and a token."""
-    data_dir = tmp_path_factory.mktemp("occur-live")
+def server_env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
+    """The environment of an `occur serve` on `data_dir` (SQLite there unless a URL is given)."""
     env = {**os.environ, "OCCUR_DATA_DIR": str(data_dir), "OCCUR_SECRET_KEY": "x"}
     for name in ("OCCUR_DATABASE_URL", "OCCUR_PUBLIC_URL"):
         env.pop(name, None)
+    if database_url is not None:
+        env["OCCUR_DATABASE_URL"] = database_url
+    return env
+
+
+def start_server(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`occur serve` on a free port, healthy; returns the process and its base URL.
+    The log is appended to, so a restarted server keeps the earlier run's lines."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    log = data_dir / "server.log"
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "occur", "serve", "--port", str(port)],
             env=env,
@@ -68,20 +73,46 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         )
     try:
         _wait_healthy(base_url, process, log)
-        created = subprocess.run(
-            [sys.executable, "-m", "occur", "portal", "create", "--name", "E2E", "--json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        portal = json.loads(created.stdout.strip().splitlines()[-1])
-        yield LiveServer(base_url, int(portal["portalId"]), portal["token"])
+    except BaseException:
+        stop_server(process)
+        raise
+    return process, base_url
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """Ask the server to stop; kill it when it does not within 15 s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def create_portal(env: dict[str, str], name: str) -> tuple[int, str]:
+    """`occur portal create --json` against the same store; returns (portal id, token)."""
+    created = subprocess.run(
+        [sys.executable, "-m", "occur", "portal", "create", "--name", name, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    portal = json.loads(created.stdout.strip().splitlines()[-1])
+    return int(portal["portalId"]), str(portal["token"])
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """`occur serve` on SQLite in a temp data dir; yields its URL, a portal and a token."""
+    data_dir = tmp_path_factory.mktemp("occur-live")
+    env = server_env(data_dir)
+    process, base_url = start_server(env, data_dir / "server.log")
+    try:
+        portal_id, token = create_portal(env, "E2E")
+        yield LiveServer(base_url, portal_id, token)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)
