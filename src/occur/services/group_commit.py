@@ -64,6 +64,7 @@ class GroupCommitWriter(Generic[Job, Result]):
         self._closing = False
         self.groups_committed = 0
         self.largest_group = 0
+        self.committing = 0  # requests in the commit under way
 
     @property
     def queued_weight(self) -> int:
@@ -112,13 +113,16 @@ class GroupCommitWriter(Generic[Job, Result]):
             self._commit(group)
 
     def _commit(self, group: list[_Pending[Job, Result]]) -> None:
+        self.committing = len(group)
         try:
             results = self._store_group([p.job for p in group])
         except Exception as exc:
+            self.committing = 0
             log.exception("a group of %d requests could not be stored", len(group))
             for pending in group:
                 _answer(pending, None, exc)
             return
+        self.committing = 0
         self.groups_committed += 1
         self.largest_group = max(self.largest_group, len(group))
         for pending, result in zip(group, results, strict=True):

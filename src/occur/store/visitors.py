@@ -18,17 +18,23 @@ class Visitor:
 
 
 def find_visitors(
-    conn: Connection, portal_id: int, utks: Collection[str], *, lock: bool = False
+    conn: Connection,
+    portal_id: int,
+    utks: Collection[str],
+    *,
+    lock: bool = False,
+    exclusive: bool = False,
 ) -> dict[str, Visitor]:
-    """Visitors by utk. `lock` takes a shared row lock on PostgreSQL, so that an identify
-    that re-attaches the visitor's occurrences waits for occurrences being stored now."""
+    """Visitors by utk. `lock` takes a row lock on PostgreSQL (shared, or `exclusive`), so
+    that an identify that re-attaches a visitor's occurrences and the writer storing new
+    ones for it take turns. SQLite's single writer already makes them take turns."""
     if not utks:
         return {}
     query = select(visitors).where(
         visitors.c.portal_id == portal_id, visitors.c.utk.in_(sorted(set(utks)))
     )
     if lock:
-        query = query.with_for_update(read=True)
+        query = query.with_for_update(read=not exclusive)
     return {row.utk: Visitor(row.id, row.utk, row.contact_id) for row in conn.execute(query)}
 
 
