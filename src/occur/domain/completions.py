@@ -44,9 +44,9 @@ class CompletionInput:
     uuid: str | None
     occurred_at: int | None
     properties: Mapping[str, object]
-    # False when another field had a problem (already reported): the properties are still
-    # checked, so that one answer lists every problem, but no identity is chosen.
-    complete: bool = True
+    # False when objectId, email or utk had a problem (already reported): the rest is
+    # still checked, so that one answer lists every problem, but no identity is chosen.
+    identifiers_ok: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +90,6 @@ def read_completion(r: FieldReader, raw: object, prefix: str) -> CompletionInput
     obj = r.obj(raw, prefix.rstrip(".") or "body")
     if obj is None:
         return None
-    before = len(r.problems)
     event_name = r.text(
         obj,
         "eventName",
@@ -99,9 +98,11 @@ def read_completion(r: FieldReader, raw: object, prefix: str) -> CompletionInput
         allow_empty=False,
         max_chars=MAX_EVENT_NAME_CHARS,
     )
+    before = len(r.problems)
     object_id = _object_id(r, obj, prefix)
     email = _email(r, obj, prefix)
     utk = r.text(obj, "utk", f"{prefix}utk", max_chars=MAX_UTK_CHARS, allow_empty=False)
+    identifiers_ok = len(r.problems) == before
     uuid = r.text(obj, "uuid", f"{prefix}uuid", max_chars=MAX_UUID_CHARS, allow_empty=False)
     occurred_at = _occurred_at(r, obj, prefix)
     properties = _properties(r, obj, prefix)
@@ -115,40 +116,52 @@ def read_completion(r: FieldReader, raw: object, prefix: str) -> CompletionInput
         uuid=uuid,
         occurred_at=occurred_at,
         properties=properties,
-        complete=len(r.problems) == before,
+        identifiers_ok=identifiers_ok,
     )
 
 
-def prepare(
-    definition: EventDefinition, completion: CompletionInput, prefix: str
-) -> tuple[Completion | None, list[FieldError]]:
-    """Check one completion against its definition: properties first, then identity."""
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A completion checked against its definition: ready (`completion`), or its problems.
+
+    `identity` is kept even when other problems refuse the completion, so that the answer
+    can also say whether the record it names exists.
+    """
+
+    completion: Completion | None
+    identity: Identity | None
+    problems: list[FieldError]
+
+
+def prepare(definition: EventDefinition, completion: CompletionInput, prefix: str) -> Prepared:
+    """Check one completion against its definition: properties, then identity."""
     values, problems = validate_properties(definition, completion.properties, prefix)
-    if not completion.complete:
-        return None, problems
-    identity, identity_problems = choose_identity(
-        definition,
-        object_id=completion.object_id,
-        email=completion.email,
-        utk=completion.utk,
-        values=values,
-        prefix=prefix,
-    )
-    problems.extend(identity_problems)
-    if problems or identity is None:
-        return None, problems
-    return (
-        Completion(
-            definition_id=definition.id,
-            definition_version=definition.version,
-            object_type_id=definition.object_type.type_id,
-            identity=identity,
-            uuid=completion.uuid,
-            occurred_at=completion.occurred_at,
+    identity: Identity | None = None
+    # A matching rule reads a property value: with bad properties, which identifier wins
+    # is unknown, so none is chosen (the property problems are reported).
+    rule_unreadable = bool(problems) and definition.matching_rule is not None
+    if completion.identifiers_ok and not rule_unreadable:
+        identity, identity_problems = choose_identity(
+            definition,
+            object_id=completion.object_id,
+            email=completion.email,
+            utk=completion.utk,
             values=values,
-        ),
-        [],
+            prefix=prefix,
+        )
+        problems.extend(identity_problems)
+    if problems or identity is None:
+        return Prepared(None, identity, problems)
+    ready = Completion(
+        definition_id=definition.id,
+        definition_version=definition.version,
+        object_type_id=definition.object_type.type_id,
+        identity=identity,
+        uuid=completion.uuid,
+        occurred_at=completion.occurred_at,
+        values=values,
     )
+    return Prepared(ready, identity, [])
 
 
 def unknown_event(event_name: str, prefix: str) -> FieldError:

@@ -7,12 +7,13 @@ and writes run on the writer thread, inside the transaction that stores the rows
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from occur.domain import completions as rules
-from occur.domain.completions import Completion, CompletionInput
+from occur.domain.completions import Completion, CompletionInput, Prepared
 from occur.domain.definitions import EventDefinition
 from occur.domain.fields import FieldReader
 from occur.domain.rate_limits import TokenBuckets, retry_after_seconds
@@ -20,11 +21,13 @@ from occur.errors import FieldError, RateLimited, Unavailable, collect
 from occur.services.clock import now_ms
 from occur.services.definition_cache import DefinitionCache
 from occur.services.group_commit import GroupCommitWriter, Overloaded
-from occur.services.ingest_store import SendJob, SendResult, store_group
+from occur.services.ingest_store import SendJob, SendResult, missing_records, store_group
 from occur.store.db import Database
 
 # Where input `index` sits in the body: "" for a single send, "inputs[3]." in a batch.
 _Prefix = Callable[[int], str]
+# One input as read: the completion (None when unreadable) and the problems reading it.
+_Read = tuple[CompletionInput | None, list[FieldError]]
 # A request whose definitions keep changing under it is validated at most this often.
 _MAX_VALIDATIONS = 3
 
@@ -48,6 +51,7 @@ class Ingest:
     """One per process: the definition cache, the rate limits and the writer thread."""
 
     def __init__(self, db: Database, settings: IngestSettings) -> None:
+        self._db = db
         self._settings = settings
         self.definitions = DefinitionCache(db)
         self.writer: GroupCommitWriter[SendJob, SendResult] = GroupCommitWriter(
@@ -72,15 +76,13 @@ class Ingest:
 
     async def _send(self, portal_id: int, raw: Sequence[object], prefix: _Prefix) -> Receipt:
         self._check_rate(portal_id)
-        reader = FieldReader()
-        read = [rules.read_completion(reader, item, prefix(i)) for i, item in enumerate(raw)]
+        read = [_read(item, prefix(i)) for i, item in enumerate(raw)]
         received_at = now_ms()
         fresh = False
         for _ in range(_MAX_VALIDATIONS):
-            completions = await self._prepare(portal_id, read, reader.problems, prefix, fresh)
-            result = await self._store(
-                SendJob(portal_id, tuple(completions), received_at), len(raw)
-            )
+            completions = await self._prepare(portal_id, read, prefix, fresh)
+            job = SendJob(portal_id, tuple(completions), received_at)
+            result = await self._store(job, len(raw))
             if not result.stale:
                 break
             fresh = True
@@ -93,23 +95,42 @@ class Ingest:
         return Receipt(result.stored, result.duplicates)
 
     async def _prepare(
-        self,
-        portal_id: int,
-        read: Sequence[CompletionInput | None],
-        read_problems: Sequence[FieldError],
-        prefix: _Prefix,
-        fresh: bool,
+        self, portal_id: int, read: Sequence[_Read], prefix: _Prefix, fresh: bool
     ) -> list[Completion]:
-        """Completions checked against definitions; on failure, checked once more against
-        definitions read fresh from the store before the request is refused."""
-        names = {item.event_name for item in read if item is not None}
+        """Completions checked against definitions, or one 400 listing every problem.
+
+        A refused request is checked once more against definitions read fresh from the
+        store first (the cache may predate a property added a moment ago), and its
+        identifiers are looked up, so that unknown records are reported in the same answer.
+        """
+        names = {item.event_name for item, _ in read if item is not None}
         definitions = await self.definitions.get_many(portal_id, names, fresh=fresh)
-        completions, problems = _check(definitions, read, prefix)
-        if problems and not fresh:
+        checked = _check(definitions, read, prefix)
+        if _refused(checked) and not fresh:
             definitions = await self.definitions.get_many(portal_id, names, fresh=True)
-            completions, problems = _check(definitions, read, prefix)
-        collect([*read_problems, *problems])
-        return completions
+            checked = _check(definitions, read, prefix)
+        if not _refused(checked):
+            return [p.completion for p in checked if p.completion is not None]
+        refs = [
+            (definitions[item.event_name].object_type.type_id, p.identity)
+            for (item, _), p in zip(read, checked, strict=True)
+            if item is not None and p.identity is not None
+        ]
+        missing = await asyncio.to_thread(
+            missing_records,
+            self._db,
+            portal_id,
+            refs,
+            create_contacts=self._settings.create_contacts_from_email,
+        )
+        by_path = {problem.in_: problem for problem in missing}
+        problems: list[FieldError] = []
+        for p in checked:
+            problems.extend(p.problems)
+            if p.identity is not None and p.identity.path in by_path:
+                problems.append(by_path[p.identity.path])
+        collect(problems)
+        raise AssertionError("a refused request has problems")
 
     async def _store(self, job: SendJob, weight: int) -> SendResult:
         try:
@@ -131,22 +152,30 @@ class Ingest:
             )
 
 
+def _read(raw: object, prefix: str) -> _Read:
+    reader = FieldReader()
+    return rules.read_completion(reader, raw, prefix), reader.problems
+
+
 def _check(
-    definitions: dict[str, EventDefinition],
-    read: Sequence[CompletionInput | None],
-    prefix: _Prefix,
-) -> tuple[list[Completion], list[FieldError]]:
-    completions: list[Completion] = []
-    problems: list[FieldError] = []
-    for index, item in enumerate(read):
+    definitions: dict[str, EventDefinition], read: Sequence[_Read], prefix: _Prefix
+) -> list[Prepared]:
+    """One Prepared per input, in input order, its reading problems first."""
+    checked: list[Prepared] = []
+    for index, (item, read_problems) in enumerate(read):
         if item is None:
+            checked.append(Prepared(None, None, list(read_problems)))
             continue
         definition = definitions.get(item.event_name)
         if definition is None:
-            problems.append(rules.unknown_event(item.event_name, prefix(index)))
+            unknown = rules.unknown_event(item.event_name, prefix(index))
+            checked.append(Prepared(None, None, [*read_problems, unknown]))
             continue
-        prepared, found = rules.prepare(definition, item, prefix(index))
-        problems.extend(found)
-        if prepared is not None:
-            completions.append(prepared)
-    return completions, problems
+        prepared = rules.prepare(definition, item, prefix(index))
+        prepared.problems[:0] = read_problems
+        checked.append(prepared)
+    return checked
+
+
+def _refused(checked: Sequence[Prepared]) -> bool:
+    return any(p.problems or p.completion is None for p in checked)

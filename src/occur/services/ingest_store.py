@@ -25,7 +25,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from occur.domain.completions import Completion
-from occur.domain.identity import IdentityKind
+from occur.domain.identity import Identity, IdentityKind
 from occur.domain.objects import CONTACT, ObjectType, find_object_type
 from occur.errors import FieldError
 from occur.services.clock import now_ms
@@ -39,6 +39,8 @@ from occur.store.events import NewEvent
 log = logging.getLogger("occur.ingest")
 
 OBJECT_NOT_FOUND = "OBJECT_NOT_FOUND"
+# (object type id, identifier): one record a completion names.
+RecordRef = tuple[str, Identity]
 # A request that keeps losing races to other processes is answered 503 after this many.
 _ATTEMPTS_ALONE = 2
 
@@ -119,8 +121,8 @@ def _store(conn: Connection, jobs: Sequence[SendJob], create_contacts: bool) -> 
 def _store_portal(
     conn: Connection, portal_id: int, jobs: Sequence[SendJob], create_contacts: bool
 ) -> list[SendResult]:
-    lookups = _look_up(conn, portal_id, jobs)
-    problems = [_record_problems(job, lookups, create_contacts) for job in jobs]
+    lookups = _look_up(conn, portal_id, _refs(jobs))
+    problems = [_record_problems(_refs([job]), lookups, create_contacts) for job in jobs]
     accepted = [job for job, found in zip(jobs, problems, strict=True) if not found]
     now = now_ms()
     _create_records(conn, portal_id, accepted, lookups, now)
@@ -136,19 +138,30 @@ def _store_portal(
     return results
 
 
-def _look_up(conn: Connection, portal_id: int, jobs: Sequence[SendJob]) -> _Lookups:
+def missing_records(
+    db: Database, portal_id: int, refs: Sequence[RecordRef], *, create_contacts: bool
+) -> list[FieldError]:
+    """For a request refused anyway: which of its identifiers name no record, so that the
+    one answer lists these problems too. Read only; nothing is created."""
+    with db.read() as conn:
+        return _record_problems(refs, _look_up(conn, portal_id, refs), create_contacts)
+
+
+def _refs(jobs: Sequence[SendJob]) -> list[RecordRef]:
+    return [(c.object_type_id, c.identity) for job in jobs for c in job.completions]
+
+
+def _look_up(conn: Connection, portal_id: int, refs: Sequence[RecordRef]) -> _Lookups:
     ids: dict[str, set[int]] = defaultdict(set)
     emails: set[str] = set()
     utks: set[str] = set()
-    for job in jobs:
-        for c in job.completions:
-            kind, value = c.identity.kind, c.identity.value
-            if kind is IdentityKind.OBJECT_ID:
-                ids[c.object_type_id].add(int(value))
-            elif kind is IdentityKind.EMAIL:
-                emails.add(value)
-            else:
-                utks.add(value)
+    for object_type_id, identity in refs:
+        if identity.kind is IdentityKind.OBJECT_ID:
+            ids[object_type_id].add(identity.object_id)
+        elif identity.kind is IdentityKind.EMAIL:
+            emails.add(identity.value)
+        else:
+            utks.add(identity.value)
     return _Lookups(
         live_ids={
             type_id: crm_store.live_ids(conn, portal_id, _object_type(type_id), wanted)
@@ -159,13 +172,14 @@ def _look_up(conn: Connection, portal_id: int, jobs: Sequence[SendJob]) -> _Look
     )
 
 
-def _record_problems(job: SendJob, lookups: _Lookups, create_contacts: bool) -> list[FieldError]:
+def _record_problems(
+    refs: Sequence[RecordRef], lookups: _Lookups, create_contacts: bool
+) -> list[FieldError]:
     problems: list[FieldError] = []
-    for c in job.completions:
-        identity = c.identity
+    for object_type_id, identity in refs:
         if identity.kind is IdentityKind.OBJECT_ID:
-            if identity.object_id not in lookups.live_ids.get(c.object_type_id, set()):
-                singular = _object_type(c.object_type_id).singular
+            if identity.object_id not in lookups.live_ids.get(object_type_id, set()):
+                singular = _object_type(object_type_id).singular
                 problems.append(
                     FieldError(
                         f"There is no {singular} with id {identity.value}.",
