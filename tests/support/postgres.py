@@ -36,8 +36,10 @@ def _free_port() -> int:
 class PostgresCluster:
     """initdb + pg_ctl in a temp dir; as root the server runs as the postgres user."""
 
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, *, durable: bool = False) -> None:
         self.bin_dir = bin_dir
+        # Tests trade durability for speed; benchmarks must not (they measure commits).
+        self.durable = durable
         # Directly under /tmp: pytest's own tmp dirs are 0700 and the socket path must
         # stay short (under 107 bytes).
         self.dir = Path(tempfile.mkdtemp(prefix="occur-pg-", dir="/tmp"))
@@ -55,10 +57,9 @@ class PostgresCluster:
         if self._as_root:
             shutil.chown(self.dir, user=_USER)
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", _USER, "-E", "UTF8")
-        options = (
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
             "pg_ctl",
             "-D",
