@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
-from occur.api import crm, definitions, health, responses, send
+from occur.api import crm, definitions, events, health, responses, send
 from occur.api.context import AppContext
 from occur.api.paths import CanonicalPaths
 from occur.config import Settings
@@ -37,7 +37,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         ingest.close()  # what was accepted into the queue is stored before exit
 
     app = Starlette(
-        routes=[*health.routes, *definitions.routes, *send.routes, *crm.routes],
+        routes=[*health.routes, *definitions.routes, *send.routes, *events.routes, *crm.routes],
         lifespan=lifespan,
         middleware=[Middleware(CanonicalPaths)],
         exception_handlers={
