@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from occur.domain.fields import FieldReader
@@ -82,7 +83,13 @@ class EventDefinition:
         return tuple(p for p in self.properties if not p.hubspot_defined)
 
     def property_named(self, name: str) -> PropertySpec | None:
-        return next((p for p in self.properties if p.name == name), None)
+        return self._by_name.get(name)
+
+    @cached_property
+    def _by_name(self) -> dict[str, PropertySpec]:
+        """Every send looks up each property it carries: a scan of up to 82 specs per
+        lookup was 13% of batch-send time (bench/ingest.py profile)."""
+        return {p.name: p for p in self.properties}
 
 
 @dataclass(frozen=True)

@@ -144,14 +144,17 @@ def missing_records(
     """For a request refused anyway: which of its identifiers name no record, so that the
     one answer lists these problems too. Read only; nothing is created."""
     with db.read() as conn:
-        return _record_problems(refs, _look_up(conn, portal_id, refs), create_contacts)
+        lookups = _look_up(conn, portal_id, refs, lock=False)
+        return _record_problems(refs, lookups, create_contacts)
 
 
 def _refs(jobs: Sequence[SendJob]) -> list[RecordRef]:
     return [(c.object_type_id, c.identity) for job in jobs for c in job.completions]
 
 
-def _look_up(conn: Connection, portal_id: int, refs: Sequence[RecordRef]) -> _Lookups:
+def _look_up(
+    conn: Connection, portal_id: int, refs: Sequence[RecordRef], *, lock: bool = True
+) -> _Lookups:
     ids: dict[str, set[int]] = defaultdict(set)
     emails: set[str] = set()
     utks: set[str] = set()
@@ -168,7 +171,7 @@ def _look_up(conn: Connection, portal_id: int, refs: Sequence[RecordRef]) -> _Lo
             for type_id, wanted in ids.items()
         },
         contacts=crm_store.contact_ids_by_email(conn, portal_id, CONTACT, emails),
-        visitors=visitor_store.find_visitors(conn, portal_id, utks, lock=True),
+        visitors=visitor_store.find_visitors(conn, portal_id, utks, lock=lock),
     )
 
 

@@ -77,7 +77,7 @@ def insert_events(
         ],
     )
     values = [
-        (event_id, name, row.definition_id, row.occurred_at, value[:VALUE_KEY_CHARS], value)
+        (event_id, name, row.definition_id, row.occurred_at, value_key(value), value)
         for event_id, row in zip(ids, rows, strict=True)
         for name, value in row.properties.items()
     ]
