@@ -12,7 +12,18 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from occur.domain.crm import EMAIL, CrmObject, email_key
 from occur.domain.objects import ObjectType
@@ -98,16 +109,27 @@ def find_by_emails(
     return found
 
 
+# The writer's per-group lookups, built once: building a statement costs more than
+# running it (cProfile of services.ingest_store.store_group).
+_LIVE_RECORD = (
+    t.c.portal_id == bindparam("portal"),
+    t.c.object_type_id == bindparam("type"),
+    t.c.archived.is_(False),
+)
+_LIVE_IDS = select(t.c.id).where(*_LIVE_RECORD, t.c.id.in_(bindparam("ids", expanding=True)))
+_CONTACT_IDS_BY_EMAIL = select(t.c.email, t.c.id).where(
+    *_LIVE_RECORD, t.c.email.in_(bindparam("emails", expanding=True))
+)
+
+
 def live_ids(
     conn: Connection, portal_id: int, object_type: ObjectType, ids: Collection[int]
 ) -> set[int]:
     """Which of these ids name live records: the cheap existence check ingestion needs."""
     if not ids:
         return set()
-    query = select(t.c.id).where(
-        *scope(portal_id, object_type, False), t.c.id.in_(sorted(set(ids)))
-    )
-    return set(conn.execute(query).scalars())
+    params = {"portal": portal_id, "type": object_type.type_id, "ids": sorted(set(ids))}
+    return set(conn.execute(_LIVE_IDS, params).scalars())
 
 
 def contact_ids_by_email(
@@ -116,10 +138,12 @@ def contact_ids_by_email(
     """Live contacts' ids by lowercased email, through the unique email column."""
     if not emails:
         return {}
-    query = select(t.c.email, t.c.id).where(
-        *scope(portal_id, contact, False), t.c.email.in_(sorted({e.lower() for e in emails}))
-    )
-    return {row.email: row.id for row in conn.execute(query)}
+    params = {
+        "portal": portal_id,
+        "type": contact.type_id,
+        "emails": sorted({e.lower() for e in emails}),
+    }
+    return {row.email: row.id for row in conn.execute(_CONTACT_IDS_BY_EMAIL, params)}
 
 
 def update_values(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, delete, func, select, text, update
+from sqlalchemy import Connection, bindparam, delete, func, select, text, update
 
 from occur.store.schema import event_values, events
 
@@ -29,6 +29,15 @@ class NewEvent:
     visitor_id: int | None
     occurred_at: int
     properties: Mapping[str, str]
+
+
+# The writer's per-group statements, built once: building a statement costs more than
+# running it (cProfile of services.ingest_store.store_group).
+_TOP_EVENT_ID = select(func.coalesce(func.max(events.c.id), 0))
+_STORED_UUIDS = select(events.c.definition_id, events.c.uuid).where(
+    events.c.definition_id.in_(bindparam("definition_ids", expanding=True)),
+    events.c.uuid.in_(bindparam("uuids", expanding=True)),
+)
 
 
 def value_key(value: str) -> str:
@@ -124,7 +133,7 @@ def _allocate_ids(conn: Connection, count: int) -> list[int]:
     caller holds SQLite's one write lock (BEGIN IMMEDIATE) until commit. PostgreSQL: from
     the id sequence, so concurrent writers never collide."""
     if conn.dialect.name == "sqlite":
-        top = conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one()
+        top = conn.execute(_TOP_EVENT_ID).scalar_one()
         return list(range(top + 1, top + 1 + count))
     query = text(
         "SELECT nextval(pg_get_serial_sequence('events', 'id')) FROM generate_series(1, :n)"
@@ -152,12 +161,13 @@ def existing_uuids(conn: Connection, pairs: Collection[tuple[int, str]]) -> set[
         )
         params = {"definition_ids": [d for d, _ in wanted], "uuids": [u for _, u in wanted]}
         return {(row.definition_id, row.uuid) for row in conn.execute(query, params)}
-    definition_ids = sorted({definition_id for definition_id, _ in wanted})
-    uuids = sorted({uuid for _, uuid in wanted})
-    found = select(events.c.definition_id, events.c.uuid).where(
-        events.c.definition_id.in_(definition_ids), events.c.uuid.in_(uuids)
+    params = {
+        "definition_ids": sorted({definition_id for definition_id, _ in wanted}),
+        "uuids": sorted({uuid for _, uuid in wanted}),
+    }
+    return {(row.definition_id, row.uuid) for row in conn.execute(_STORED_UUIDS, params)} & set(
+        wanted
     )
-    return {(row.definition_id, row.uuid) for row in conn.execute(found)} & set(wanted)
 
 
 def attach_visitor_events(conn: Connection, visitor_id: int, contact_id: int) -> int:
