@@ -22,7 +22,7 @@ from occur.services.clock import now_ms
 from occur.services.definition_cache import DefinitionCache
 from occur.services.group_commit import GroupCommitWriter, Overloaded
 from occur.services.ingest_store import SendJob, SendResult, missing_records, store_group
-from occur.store.db import Database
+from occur.store.db import Database, HeldConnection
 
 # Where input `index` sits in the body: "" for a single send, "inputs[3]." in a batch.
 _Prefix = Callable[[int], str]
@@ -54,8 +54,11 @@ class Ingest:
         self._db = db
         self._settings = settings
         self.definitions = DefinitionCache(db)
+        self._writes = HeldConnection(db)  # used by the writer thread only
         self.writer: GroupCommitWriter[SendJob, SendResult] = GroupCommitWriter(
-            lambda jobs: store_group(db, jobs, create_contacts=settings.create_contacts_from_email),
+            lambda jobs: store_group(
+                self._writes, jobs, create_contacts=settings.create_contacts_from_email
+            ),
             max_queued_weight=settings.queue_events,
         )
         rate = settings.send_rate_per_second
@@ -73,6 +76,7 @@ class Ingest:
     def close(self) -> None:
         """Store what is queued and stop the writer (server shutdown)."""
         self.writer.close()
+        self._writes.close()
 
     async def _send(self, portal_id: int, raw: Sequence[object], prefix: _Prefix) -> Receipt:
         self._check_rate(portal_id)

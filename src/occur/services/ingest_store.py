@@ -33,7 +33,7 @@ from occur.store import crm as crm_store
 from occur.store import definitions as definition_store
 from occur.store import events as event_store
 from occur.store import visitors as visitor_store
-from occur.store.db import Database
+from occur.store.db import Database, HeldConnection
 from occur.store.events import NewEvent
 
 log = logging.getLogger("occur.ingest")
@@ -73,15 +73,15 @@ class _Lookups:
 
 
 def store_group(
-    db: Database, jobs: Sequence[SendJob], *, create_contacts: bool
+    writes: HeldConnection, jobs: Sequence[SendJob], *, create_contacts: bool
 ) -> list[SendResult]:
     """Store every request that can be stored, in one committed transaction."""
     try:
-        with db.write() as conn:
+        with writes.write() as conn:
             return _store(conn, jobs, create_contacts)
     except IntegrityError as exc:
         log.info("group of %d lost a race (%s); storing each alone", len(jobs), exc.orig)
-    with db.write() as conn:
+    with writes.write() as conn:
         return [_store_alone(conn, job, create_contacts) for job in jobs]
 
 

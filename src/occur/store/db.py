@@ -7,6 +7,7 @@ timeout instead of failing when a reader tries to upgrade its lock.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 _WRITE = "occur_write"
@@ -55,6 +56,63 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class HeldConnection:
+    """One connection kept open across write transactions, for a thread that does little
+    else (the ingest writer).
+
+    A pool checkout costs more than the transaction it serves on PostgreSQL: the
+    pre-ping and the reset on return took 2.7 ms of a 5.8 ms one-event group (measured
+    with the writer alone, durable cluster). So the connection is pinged only after it
+    sat idle (a restarted server drops it), and a connection that fails is discarded:
+    the next transaction opens a new one.
+    """
+
+    def __init__(self, db: Database, *, idle_ping_seconds: float = 10.0) -> None:
+        self._db = db
+        self._idle_ping_seconds = idle_ping_seconds
+        self._conn: Connection | None = None
+        self._used_at = 0.0
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction on the held connection, as `Database.write` makes."""
+        conn = self._usable()
+        try:
+            with conn.begin():
+                yield conn
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                self.close()
+            raise
+        finally:
+            self._used_at = time.monotonic()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.close()
+
+    def _usable(self) -> Connection:
+        conn = self._conn
+        if conn is not None and not conn.closed and not conn.invalidated:
+            idle = time.monotonic() - self._used_at
+            if self._db.is_sqlite or idle < self._idle_ping_seconds or _answers(conn):
+                return conn
+        self.close()
+        conn = self._conn = self._db.engine.connect()
+        conn.execution_options(**{_WRITE: True})
+        return conn
+
+
+def _answers(conn: Connection) -> bool:
+    try:
+        conn.exec_driver_sql("SELECT 1")
+        conn.rollback()
+    except DBAPIError:
+        return False
+    return True
 
 
 def open_database(url: str) -> Database:
