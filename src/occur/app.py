@@ -15,12 +15,19 @@ from occur.api.paths import CanonicalPaths
 from occur.config import Settings
 from occur.errors import OccurError
 from occur.services.access import Authenticator
+from occur.services.accounts import SetupCode
 from occur.services.ingest import Ingest, IngestSettings
 from occur.store.db import Database, open_database
+from occur.ui import routes as ui
+from occur.ui.web import PageError
 
 
-def create_app(settings: Settings, db: Database | None = None) -> Starlette:
-    """Build the ASGI app; the caller runs migrations first (see `occur serve`)."""
+def create_app(
+    settings: Settings, db: Database | None = None, setup_code: SetupCode | None = None
+) -> Starlette:
+    """Build the ASGI app; the caller runs migrations first (see `occur serve`).
+
+    `setup_code` opens first-run sign-up in the web app (printed by `occur serve`)."""
     db = db or open_database(settings.database_url)
     ingest = Ingest(
         db,
@@ -37,16 +44,28 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         ingest.close()  # what was accepted into the queue is stored before exit
 
     app = Starlette(
-        routes=[*health.routes, *definitions.routes, *send.routes, *events.routes, *crm.routes],
+        routes=[
+            *health.routes,
+            *definitions.routes,
+            *send.routes,
+            *events.routes,
+            *crm.routes,
+            *ui.routes,
+        ],
         lifespan=lifespan,
         middleware=[Middleware(CanonicalPaths)],
         exception_handlers={
             OccurError: responses.on_occur_error,
+            PageError: ui.on_page_error,
             HTTPException: responses.on_http_error,
             Exception: responses.on_unexpected,
         },
     )
     app.state.ctx = AppContext(
-        settings=settings, db=db, authenticator=Authenticator(db), ingest=ingest
+        settings=settings,
+        db=db,
+        authenticator=Authenticator(db),
+        ingest=ingest,
+        setup_code=setup_code,
     )
     return app

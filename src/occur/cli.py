@@ -9,8 +9,9 @@ from typing import Any
 import click
 
 from occur.config import Settings, SettingsError
+from occur.domain.accounts import ADMIN, ROLES
 from occur.errors import OccurError
-from occur.services import access
+from occur.services import access, accounts
 from occur.store import migrate as migrations
 from occur.store.db import Database, open_database
 
@@ -59,9 +60,17 @@ def serve(host: str | None, port: int | None) -> None:
     if not access.has_portal(db):
         portal, token = access.create_portal(db, "Default portal")
         _print_welcome(settings, portal.id, token.secret)
+    setup_code = None
+    if not accounts.has_users(db):
+        setup_code = accounts.SetupCode()
+        click.echo(
+            f"\nNo one can sign in yet. Open {settings.public_url}/setup and enter this "
+            f"one-time set-up code to create the first user:\n\n    {setup_code.display}\n",
+            err=True,
+        )
     click.echo(f"occur serving on http://{settings.host}:{settings.port}", err=True)
     uvicorn.run(
-        create_app(settings, db),
+        create_app(settings, db, setup_code),
         host=settings.host,
         port=settings.port,
         proxy_headers=settings.trust_proxy,
@@ -163,5 +172,44 @@ def token_revoke(token_id: int) -> None:
     click.echo(f"Token {token_id} revoked.")
 
 
+@main.group()
+def user() -> None:
+    """Manage the people who sign in to the web app."""
+
+
+@user.command("create")
+@click.option("--portal", "portal_id", type=int, required=True, help="The portal id.")
+@click.option("--email", required=True, help="The address the user signs in with.")
+@click.option(
+    "--role", type=click.Choice(ROLES), default=ADMIN, show_default=True, help="Their role."
+)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input (scripts)."
+)
+def user_create(portal_id: int, email: str, role: str, password_stdin: bool) -> None:
+    """Create a user of portal PORTAL (or give an existing user access to it).
+
+    The password is asked for twice, or read from standard input's first line with
+    --password-stdin. An existing account keeps its password.
+    """
+    db = _migrated(_settings())
+    if password_stdin:
+        password: str | None = sys.stdin.readline().rstrip("\r\n")
+    elif accounts.account_exists(db, email):
+        password = None
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        added = accounts.add_user(db, portal_id, email, password, role)
+    except OccurError as exc:
+        _fail(exc)
+        return
+    if added.created:
+        click.echo(f"Created user {added.user.email} ({role} of portal {portal_id}).")
+    else:
+        click.echo(f"{added.user.email} already had an account; now {role} of portal {portal_id}.")
+
+
 def _emit(as_json: bool, data: dict[str, Any], text: str) -> None:
     click.echo(json.dumps(data) if as_json else text)
+

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from occur.config import Settings
 from occur.domain.access import Principal
+from occur.domain.rate_limits import FailureLimiter
 from occur.services.access import Authenticator
+from occur.services.accounts import SetupCode
 from occur.services.ingest import Ingest
 from occur.store.db import Database
 
@@ -20,6 +22,12 @@ class AppContext:
     db: Database
     authenticator: Authenticator
     ingest: Ingest
+    # Printed by `occur serve` while no user exists; None: first-run sign-up is closed.
+    setup_code: SetupCode | None = None
+    # Per address: 10 wrong passwords in 15 minutes, then wait (an online guessing cap).
+    sign_in_failures: FailureLimiter = field(
+        default_factory=lambda: FailureLimiter(max_failures=10, window_seconds=900)
+    )
 
 
 def context(request: Request) -> AppContext:

@@ -39,3 +39,34 @@ class TokenBuckets:
 def retry_after_seconds(wait_seconds: float) -> int:
     """Retry-After carries whole seconds: round up, and never 0."""
     return max(1, math.ceil(wait_seconds))
+
+
+class FailureLimiter:
+    """At most `max_failures` failed attempts per key in `window_seconds`; then refuse
+    until the oldest failure leaves the window. Sign-in and the setup code use it, so
+    that guessing passwords online costs hours instead of seconds."""
+
+    def __init__(self, max_failures: int, window_seconds: float, max_keys: int = 100_000) -> None:
+        self.max_failures = max_failures
+        self.window_seconds = window_seconds
+        self._max_keys = max_keys
+        self._failures: dict[str, list[float]] = {}
+
+    def wait_seconds(self, key: str, now_seconds: float) -> float:
+        """0 when an attempt may be made now, else how long until one may."""
+        recent = self._recent(key, now_seconds)
+        if len(recent) < self.max_failures:
+            return 0.0
+        return recent[0] + self.window_seconds - now_seconds
+
+    def failed(self, key: str, now_seconds: float) -> None:
+        if len(self._failures) >= self._max_keys:
+            self._failures.clear()  # bounded memory beats perfect memory under a flood
+        self._failures[key] = [*self._recent(key, now_seconds), now_seconds]
+
+    def succeeded(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+    def _recent(self, key: str, now_seconds: float) -> list[float]:
+        since = now_seconds - self.window_seconds
+        return [at for at in self._failures.get(key, ()) if at > since]

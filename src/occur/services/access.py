@@ -65,10 +65,16 @@ def create_token(db: Database, portal_id: int, scopes: list[str], name: str = ""
         return _issue(conn, portal_id, ordered, name or "Access token")
 
 
-def revoke_token(db: Database, token_id: int) -> None:
+def revoke_token(db: Database, token_id: int, portal_id: int | None = None) -> None:
+    """Revoke a live token; with `portal_id`, only one of that portal's (the web app)."""
     with db.write() as conn:
-        if not store.revoke_token(conn, token_id, now_ms()):
+        if not store.revoke_token(conn, token_id, now_ms(), portal_id=portal_id):
             raise NotFound(f"No live token {token_id}.")
+
+
+def portal_tokens(db: Database, portal_id: int) -> list[TokenRow]:
+    with db.read() as conn:
+        return store.list_tokens(conn, portal_id)
 
 
 def has_portal(db: Database) -> bool:

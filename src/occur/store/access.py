@@ -15,6 +15,8 @@ class PortalRow:
     id: int
     name: str
     created_at: int
+    time_zone: str = "UTC"
+    week_start: str = "SUNDAY"
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,24 @@ def insert_portal(conn: Connection, name: str, now_ms: int) -> PortalRow:
 
 def get_portal(conn: Connection, portal_id: int) -> PortalRow | None:
     row = conn.execute(select(portals).where(portals.c.id == portal_id)).first()
-    return None if row is None else PortalRow(id=row.id, name=row.name, created_at=row.created_at)
+    if row is None:
+        return None
+    return PortalRow(row.id, row.name, row.created_at, row.time_zone, row.week_start)
+
+
+def update_portal(
+    conn: Connection, portal_id: int, *, name: str, time_zone: str, week_start: str
+) -> None:
+    conn.execute(
+        update(portals)
+        .where(portals.c.id == portal_id)
+        .values(name=name, time_zone=time_zone, week_start=week_start)
+    )
+
+
+def first_portal(conn: Connection) -> PortalRow | None:
+    portal_id = conn.execute(select(func.min(portals.c.id))).scalar_one()
+    return None if portal_id is None else get_portal(conn, portal_id)
 
 
 def count_portals(conn: Connection) -> int:
@@ -88,14 +107,16 @@ def list_tokens(conn: Connection, portal_id: int) -> list[TokenRow]:
     return [_token(row) for row in rows]
 
 
-def revoke_token(conn: Connection, token_id: int, now_ms: int) -> bool:
-    """Revoke a live token; False when there is no such live token."""
-    result = conn.execute(
-        update(access_tokens)
-        .where(access_tokens.c.id == token_id, access_tokens.c.revoked_at.is_(None))
-        .values(revoked_at=now_ms)
+def revoke_token(
+    conn: Connection, token_id: int, now_ms: int, *, portal_id: int | None = None
+) -> bool:
+    """Revoke a live token; False when there is no such live token (in that portal)."""
+    query = update(access_tokens).where(
+        access_tokens.c.id == token_id, access_tokens.c.revoked_at.is_(None)
     )
-    return result.rowcount == 1
+    if portal_id is not None:
+        query = query.where(access_tokens.c.portal_id == portal_id)
+    return conn.execute(query.values(revoked_at=now_ms)).rowcount == 1
 
 
 def _token(row: Row[Any]) -> TokenRow:

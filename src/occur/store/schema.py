@@ -32,6 +32,43 @@ portals = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(200), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # Every chart buckets days and weeks in the portal's zone, from its first weekday.
+    Column("time_zone", String(64), nullable=False, server_default="UTC"),
+    Column("week_start", String(8), nullable=False, server_default="SUNDAY"),
+)
+
+# People who sign in to the web app. Email is stored lowercased (one account per address).
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("password_changed_at", BigInteger, nullable=False),
+)
+
+# Which portals a user may see, and as what: "admin" or "member".
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("portal_id", Integer, ForeignKey("portals.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index(None, "portal_id"),
+)
+
+# Signed-in browsers. The cookie holds a random secret; only its SHA-256 is stored, so a
+# copy of the database cannot be used to sign in.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index(None, "user_id"),
 )
 
 access_tokens = Table(
