@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from occur.cli import main
 from occur.domain.scopes import ALL_SCOPES
-from occur.services import access
+from occur.services import access, accounts
 from occur.store.db import open_database
 
 
@@ -40,6 +40,8 @@ def test_every_command_has_help() -> None:
         ["token"],
         ["token", "create"],
         ["token", "revoke"],
+        ["user"],
+        ["user", "create"],
     ]
     for command in commands:
         result = CliRunner().invoke(main, [*command, "--help"])
@@ -138,3 +140,58 @@ def test_a_bad_setting_is_a_usage_error(env: dict[str, str]) -> None:
     code, _, err = run({**env, "OCCUR_MAX_DEFINITIONS": "lots"}, "migrate")
     assert code == 2
     assert "OCCUR_MAX_DEFINITIONS" in err
+
+
+def test_user_create_makes_an_account_that_signs_in(env: dict[str, str], database_url: str) -> None:
+    _, out, _ = run(env, "portal", "create", "--name", "Acme", "--json")
+    portal_id = json.loads(out)["portalId"]
+    runner = CliRunner()
+    args = ["user", "create", "--portal", str(portal_id), "--email", "Ann@Example.com"]
+    made = runner.invoke(main, [*args, "--password-stdin"], env=env, input="a long passphrase\n")
+    assert made.exit_code == 0, made.stderr
+    assert "Created user ann@example.com (admin of portal" in made.stdout
+    db = open_database(database_url)
+    try:
+        user = accounts.authenticate(db, "ann@example.com", "a long passphrase")
+        assert user is not None
+        assert [(m.portal_id, m.role) for m in accounts.memberships(db, user.id)] == [
+            (portal_id, "admin")
+        ]
+    finally:
+        db.dispose()
+
+
+def test_user_create_asks_for_the_password_twice(env: dict[str, str]) -> None:
+    _, out, _ = run(env, "portal", "create", "--name", "Acme", "--json")
+    portal_id = str(json.loads(out)["portalId"])
+    args = [
+        "user",
+        "create",
+        "--portal",
+        portal_id,
+        "--email",
+        "bob@example.com",
+        "--role",
+        "member",
+    ]
+    typed = "first passphrase\nfirst passphrase\n"
+    made = CliRunner().invoke(main, args, env=env, input=typed)
+    assert made.exit_code == 0, made.stderr
+    assert "Created user bob@example.com (member of portal" in made.stdout
+
+
+def test_user_create_refuses_bad_input_clearly(env: dict[str, str]) -> None:
+    _, out, _ = run(env, "portal", "create", "--name", "Acme", "--json")
+    portal_id = str(json.loads(out)["portalId"])
+
+    def create(portal: str, email: str, password: str) -> tuple[int, str]:
+        args = ["user", "create", "--portal", portal, "--email", email, "--password-stdin"]
+        done = CliRunner().invoke(main, args, env=env, input=password + "\n")
+        return done.exit_code, done.stderr
+
+    code, err = create(portal_id, "a@b.co", "short")
+    assert code == 1 and "at least 8 characters" in err
+    code, err = create(portal_id, "not-an-email", "long enough pass")
+    assert code == 1 and "email address" in err
+    code, err = create("99999", "a@b.co", "long enough pass")
+    assert code == 1 and "No portal 99999" in err
