@@ -19,6 +19,9 @@ from occur.store.db import Database
 from occur.store.definitions import DefinitionPage
 
 MANUAL = "MANUAL"
+CUSTOM_SCRIPT = "CUSTOM_SCRIPT"
+# A code block runs on every page of the site: kept well below what a script file may hold.
+MAX_CODE_CHARS = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,13 @@ def create(
     *,
     max_definitions: int,
     tracking_type: str = MANUAL,
+    code: str | None = None,
 ) -> EventDefinition:
+    """A new definition from a HubSpot-shaped body. The web app also passes how the
+    event was created and, for JavaScript-code events, their code block."""
     draft = rules.read_definition_create(body)
+    if code is not None:
+        _check_code(code)
     try:
         with db.write() as conn:
             store.lock_portal(conn, portal_id)
@@ -61,6 +69,7 @@ def create(
                 matching_rule=draft.matching_rule,
                 properties=draft.properties,
                 now_ms=now_ms(),
+                code=code,
             )
             created = store.get_definition(conn, portal_id, name)
     except IntegrityError:
@@ -68,6 +77,33 @@ def create(
         raise _name_conflict(draft.name or draft.label) from None
     assert created is not None
     return created
+
+
+def code(db: Database, portal_id: int, name: str) -> str | None:
+    """A JavaScript-code event's code block (None for other events)."""
+    with db.read() as conn:
+        return store.get_code(conn, _live(conn, portal_id, name).id)
+
+
+def set_code(db: Database, portal_id: int, name: str, code: str) -> None:
+    """Replace a JavaScript-code event's block (admins only: the web app checks)."""
+    _check_code(code)
+    with db.write() as conn:
+        definition = _live(conn, portal_id, name)
+        if definition.tracking_type != CUSTOM_SCRIPT:
+            raise ValidationError(
+                "Only JavaScript-code events carry code.",
+                errors=[FieldError("This event is not a JavaScript-code event.", in_="code")],
+            )
+        store.set_code(conn, definition.id, code, now_ms())
+
+
+def _check_code(code: str) -> None:
+    if len(code) > MAX_CODE_CHARS:
+        raise ValidationError(
+            f"A code block holds at most {MAX_CODE_CHARS:,} characters; this has {len(code):,}.",
+            errors=[FieldError("The code is too long.", in_="code")],
+        )
 
 
 def get(db: Database, portal_id: int, name: str) -> EventDefinition:

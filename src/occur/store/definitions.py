@@ -69,6 +69,7 @@ def insert_definition(
     matching_rule: MatchingRule | None,
     properties: Sequence[PropertySpec],
     now_ms: int,
+    code: str | None = None,
 ) -> int:
     definition_id: int = conn.execute(
         insert(defs)
@@ -85,6 +86,7 @@ def insert_definition(
             ),
             created_at=now_ms,
             updated_at=now_ms,
+            custom_code=code,
         )
         .returning(defs.c.id)
     ).scalar_one()
@@ -204,6 +206,18 @@ def update_property(
 
 def delete_property(conn: Connection, definition_id: int, name: str, now_ms: int) -> None:
     conn.execute(delete(props).where(props.c.definition_id == definition_id, props.c.name == name))
+    touch(conn, definition_id, now_ms)
+
+
+def get_code(conn: Connection, definition_id: int) -> str | None:
+    code: str | None = conn.execute(
+        select(defs.c.custom_code).where(defs.c.id == definition_id)
+    ).scalar_one_or_none()
+    return code
+
+
+def set_code(conn: Connection, definition_id: int, code: str, now_ms: int) -> None:
+    conn.execute(update(defs).where(defs.c.id == definition_id).values(custom_code=code))
     touch(conn, definition_id, now_ms)
 
 

@@ -104,6 +104,9 @@ event_definitions = Table(
     Column("version", Integer, nullable=False, server_default="1"),
     # Deleted definitions keep their row so that the name stays reserved forever.
     Column("deleted_at", BigInteger, nullable=True),
+    # JavaScript-code events (trackingType CUSTOM_SCRIPT): the block the tracking script
+    # runs on every page. Kept out of EventDefinition: the send path never needs it.
+    Column("custom_code", Text, nullable=True),
     UniqueConstraint("portal_id", "name"),
     Index(None, "portal_id", "deleted_at", "id"),
 )
