@@ -55,10 +55,10 @@ def create_app(
         lifespan=lifespan,
         middleware=[Middleware(CanonicalPaths)],
         exception_handlers={
-            OccurError: responses.on_occur_error,
+            OccurError: ui.wrap_for_pages(responses.on_occur_error),
             PageError: ui.on_page_error,
-            HTTPException: responses.on_http_error,
-            Exception: responses.on_unexpected,
+            HTTPException: ui.wrap_for_pages(responses.on_http_error),
+            Exception: ui.wrap_for_pages(responses.on_unexpected),
         },
     )
     app.state.ctx = AppContext(

@@ -239,3 +239,18 @@ def test_cookies_are_secure_behind_an_https_public_url(
             client, "/sign-in", "/sign-in", {"email": admin.email, "password": PASSWORD}
         )
         assert "Secure" in response.headers["set-cookie"]
+
+
+def test_browsers_get_html_error_pages_and_api_clients_json(
+    browser: TestClient, admin: Person, tenant: Tenant
+) -> None:
+    sign_in(browser, admin.email)
+    html = {"accept": "text/html,application/xhtml+xml"}
+    missing = browser.get(f"/app/{tenant.portal_id}/nowhere", headers=html)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert "There is no such page." in missing.text
+    api = browser.get("/events/v3/nowhere", headers=html)  # API paths always answer JSON
+    assert api.status_code == 404 and api.json()["category"] == "OBJECT_NOT_FOUND"
+    plain = browser.get(f"/app/{tenant.portal_id}/nowhere")
+    assert plain.headers["content-type"].startswith("application/json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from importlib import metadata, util
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from occur.ui import auth_pages, event_pages, events_pages, settings_pages
-from occur.ui.web import STATIC_DIR, PageError
+from occur.ui.web import STATIC_DIR, PageError, error_page
 
 # Found without importing plotly (its import takes a second and is not needed here).
 _PLOTLY_SPEC = util.find_spec("plotly")
@@ -30,6 +31,40 @@ async def plotly_js(_request: Request) -> Response:
 async def on_page_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PageError)
     return exc.response
+
+
+def is_page_request(request: Request) -> bool:
+    """A person's browser asking for a page (HTML errors), not an API client (JSON ones).
+
+    API paths always answer JSON: HubSpot's clients parse the error body."""
+    path = request.url.path
+    if path.startswith(_API_PREFIXES):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def wrap_for_pages(
+    api_handler: Callable[[Request, Exception], Awaitable[Response]],
+) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """An exception handler that answers pages with an HTML error page and everything
+    else as `api_handler` does."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        response = await api_handler(request, exc)  # it also logs unexpected errors
+        if not is_page_request(request):
+            return response
+        title, message = _PAGE_ERRORS.get(response.status_code, _PAGE_ERRORS[500])
+        return error_page(request, response.status_code, title, message)
+
+    return handle
+
+
+_API_PREFIXES = ("/events/v3", "/crm/", "/healthz", "/static/")
+_PAGE_ERRORS = {
+    404: ("Not found", "There is no such page."),
+    405: ("Not allowed", "That page cannot be used this way."),
+    500: ("Something went wrong", "occur could not show this page. The error was logged."),
+}
 
 
 routes: list[BaseRoute] = [
