@@ -11,7 +11,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from occur.ui import auth_pages, event_pages, events_pages, settings_pages
+from occur.ui import auth_pages, event_pages, events_pages, records_pages, settings_pages
 from occur.ui.web import STATIC_DIR, PageError, error_page
 
 # Found without importing plotly (its import takes a second and is not needed here).
@@ -73,6 +73,7 @@ routes: list[BaseRoute] = [
     *events_pages.routes,
     # after every fixed /events/... path (the wizard's /events/new): {name} matches anything
     *event_pages.routes,
+    *records_pages.routes,
     Route(PLOTLY_URL, plotly_js, methods=["GET"]),
     Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
 ]
