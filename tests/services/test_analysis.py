@@ -12,10 +12,15 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from occur.domain.analysis import (
     AnalysisQuery,
@@ -436,6 +441,72 @@ def test_a_query_string_through_to_csv(seed: Seed) -> None:
     assert [r[0] for r in rows[1:]] == ["2024-05-01", "2024-05-02", "2024-05-03"]
     assert [r[column["'-2+3"]] for r in rows[1:]] == ["1", "0", "0"]
     assert [r[column['plain, "quoted"']] for r in rows[1:]] == ["0", "0", "1"]
+
+
+# SQLite names a full pass over a table or index "SCAN <alias>"; an index range is SEARCH.
+_FULL_PASS = re.compile(r"^SCAN (events|event_values|e|v|f|x)\b", re.MULTILINE)
+
+
+@pytest.mark.parametrize("metric", list(Metric))
+@pytest.mark.parametrize("interval", list(Interval))
+def test_every_count_is_served_by_index_ranges(
+    seed: Seed, metric: Metric, interval: Interval
+) -> None:
+    """Each statement an analysis runs, explained by the engine on a few hundred analysed
+    rows: SQLite must SEARCH events and event_values, never SCAN them; PostgreSQL, with
+    sequential scans priced out so that a plan that could use an index does, must not
+    scan either table. A count written so that no index could serve it fails here."""
+    for n in range(300):
+        plan = ("pro", "starter")[n % 2]
+        source = f"s{n % 7}" if n % 5 else None
+        at = f"2024-05-{1 + n % 28:02d}T{n % 24:02d}:00:00Z"
+        seed.add(at, n % 4, plan=plan, **({"source": source} if source else {}))
+    with seed.db.write() as conn:
+        conn.exec_driver_sql("ANALYZE")
+    shapes = [
+        {},
+        {"filter": PropertyFilter("plan", "pro")},
+        {"breakdown": "source"},
+        {"filter": PropertyFilter("plan", "pro"), "breakdown": "source"},
+    ]
+    for shape in shapes:
+        query = custom("2024-05-01", "2024-05-31", interval=interval, metric=metric, **shape)
+        with _statements(seed.db) as ran:
+            result = analyze(seed.db, seed.portal_id, seed.definition_id, query)
+        assert result.total > 0
+        counting = [(sql, p) for sql, p in ran if "events" in sql or "event_values" in sql]
+        assert counting, shape
+        for sql, params in counting:
+            plan = _explain(seed.db, sql, params)
+            where = f"{shape}:\n{sql}\n{plan}"
+            if seed.db.is_sqlite:
+                assert not _FULL_PASS.search(plan), where
+            else:
+                assert "Seq Scan on events" not in plan, where
+                assert "Seq Scan on event_values" not in plan, where
+
+
+@contextmanager
+def _statements(db: Database) -> Iterator[list[tuple[str, Any]]]:
+    ran: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, sql: str, params: Any, _context: Any, _many: bool) -> None:
+        ran.append((sql, params))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield ran
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _explain(db: Database, sql: str, params: Any) -> str:
+    with db.read() as conn:
+        if db.is_sqlite:
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).all()
+            return "\n".join(str(row[-1]) for row in rows)
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        return "\n".join(str(row[0]) for row in conn.exec_driver_sql("EXPLAIN " + sql, params))
 
 
 def _with(query: AnalysisQuery, *, breakdown: str) -> AnalysisQuery:
