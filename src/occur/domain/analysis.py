@@ -42,6 +42,7 @@ LAST_DATE = date(9998, 12, 31)  # so that the bucket after it is still a date
 TOP_VALUES = 10
 CSV_DATE_HEADER = "Date"
 EMPTY_VALUE_LABEL = "(empty)"
+# The breakdown table's last two lines, after the top values (Breakdown.other, .no_value).
 OTHER_LABEL = "Other"
 NO_VALUE_LABEL = "(no value)"
 
