@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from importlib import metadata, util
-from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from occur.ui import auth_pages, event_pages, events_pages, records_pages, settings_pages
-from occur.ui.web import STATIC_DIR, PageError, error_page
-
-# Found without importing plotly (its import takes a second and is not needed here).
-_PLOTLY_SPEC = util.find_spec("plotly")
-assert _PLOTLY_SPEC is not None and _PLOTLY_SPEC.origin is not None, "plotly is a dependency"
-PLOTLY_JS = Path(_PLOTLY_SPEC.origin).parent / "package_data" / "plotly.min.js"
-PLOTLY_URL = f"/static/vendor/plotly-{metadata.version('plotly')}.min.js"
-
-
-async def plotly_js(_request: Request) -> Response:
-    # The version is in the URL, so the file may be cached for a year.
-    response = FileResponse(PLOTLY_JS, media_type="text/javascript")
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-    return response
+from occur.ui import (
+    analyze_pages,
+    auth_pages,
+    event_pages,
+    events_pages,
+    records_pages,
+    settings_pages,
+)
+from occur.ui.assets import PLOTLY_URL, STATIC_DIR, plotly_js
+from occur.ui.web import PageError, error_page
 
 
 async def on_page_error(_request: Request, exc: Exception) -> Response:
@@ -72,6 +65,7 @@ routes: list[BaseRoute] = [
     *settings_pages.routes,
     *events_pages.routes,
     # after every fixed /events/... path (the wizard's /events/new): {name} matches anything
+    *analyze_pages.routes,
     *event_pages.routes,
     *records_pages.routes,
     Route(PLOTLY_URL, plotly_js, methods=["GET"]),

@@ -14,7 +14,6 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,7 +33,6 @@ SESSION_COOKIE = "occur_session"
 BROWSER_COOKIE = "occur_browser"
 CSRF_FIELD = "csrf_token"
 FORM_LIMIT_BYTES = 256 * 1024
-STATIC_DIR = Path(__file__).parent / "static"
 
 templates = Environment(
     loader=PackageLoader("occur.ui", "templates"),
