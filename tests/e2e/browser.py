@@ -60,3 +60,13 @@ def page(chromium: Browser) -> Iterator[Page]:
     yield tab
     context.close()
     assert not errors, errors
+
+
+_WELCOME_TOKEN = re.compile(r"^    (occur-pat-\S+)$", re.MULTILINE)
+
+
+def welcome_token(server: FreshServer) -> str:
+    """The full-access token `occur serve` printed for the portal it created."""
+    found = _WELCOME_TOKEN.search(server.log.read_text())
+    assert found, "occur serve printed no token"
+    return found.group(1)
