@@ -6,9 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import FreshServer, chromium, fresh_server, page
-
-__all__ = ["chromium", "fresh_server", "page"]  # fixtures used by name below
+from tests.e2e.browser import FreshServer
 
 PASSWORD = "a long enough passphrase"
 

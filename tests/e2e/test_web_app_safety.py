@@ -8,10 +8,8 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import FreshServer, chromium, fresh_server, page, welcome_token
+from tests.e2e.browser import FreshServer, welcome_token
 from tests.e2e.test_web_app import sign_up
-
-__all__ = ["chromium", "fresh_server", "page"]
 
 # Short enough for a 50-character label.
 PAYLOAD = '<img src=x onerror="window.__pwned=1">'

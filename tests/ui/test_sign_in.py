@@ -254,3 +254,13 @@ def test_browsers_get_html_error_pages_and_api_clients_json(
     assert api.status_code == 404 and api.json()["category"] == "OBJECT_NOT_FOUND"
     plain = browser.get(f"/app/{tenant.portal_id}/nowhere")
     assert plain.headers["content-type"].startswith("application/json")
+
+
+def test_pages_forbid_inline_scripts_framing_and_caching(browser: TestClient) -> None:
+    page = browser.get("/sign-in")
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy.split("script-src", 1)[1].split(";", 1)[0]
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["cache-control"] == "no-store"
+    assert "<script>" not in page.text  # scripts are files, never inline

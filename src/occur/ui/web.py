@@ -33,6 +33,20 @@ SESSION_COOKIE = "occur_session"
 BROWSER_COOKIE = "occur_browser"
 CSRF_FIELD = "csrf_token"
 FORM_LIMIT_BYTES = 256 * 1024
+# Every page: scripts only from occur itself (ours and the bundled Plotly), never inline,
+# so even a value that escaped escaping could not run; no framing (clickjacking). Plotly
+# writes <style> elements, hence inline styles, which cannot run code.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",  # pages hold private data
+}
 
 templates = Environment(
     loader=PackageLoader("occur.ui", "templates"),
@@ -101,7 +115,7 @@ def render(
         **(values or {}),
     )
     response = HTMLResponse(body, status_code=status)
-    response.headers["Cache-Control"] = "no-store"
+    response.headers.update(PAGE_HEADERS)
     if BROWSER_COOKIE not in request.cookies:
         _set_cookie(response, ctx, BROWSER_COOKIE, browser, max_age=None)
     return response
