@@ -16,6 +16,7 @@ from occur.ui import (
     events_pages,
     records_pages,
     settings_pages,
+    wizard_pages,
 )
 from occur.ui.assets import PLOTLY_URL, STATIC_DIR, plotly_js
 from occur.ui.web import PageError, error_page
@@ -63,6 +64,7 @@ _PAGE_ERRORS = {
 routes: list[BaseRoute] = [
     *auth_pages.routes,
     *settings_pages.routes,
+    *wizard_pages.routes,
     *events_pages.routes,
     # after every fixed /events/... path (the wizard's /events/new): {name} matches anything
     *analyze_pages.routes,
