@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -20,6 +20,11 @@ from occur.ui import (
 )
 from occur.ui.assets import PLOTLY_URL, STATIC_DIR, plotly_js
 from occur.ui.web import PageError, error_page
+
+
+async def favicon(_request: Request) -> Response:
+    """Browsers ask for /favicon.ico whatever the page says; answer with ours."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 async def on_page_error(_request: Request, exc: Exception) -> Response:
@@ -71,5 +76,6 @@ routes: list[BaseRoute] = [
     *event_pages.routes,
     *records_pages.routes,
     Route(PLOTLY_URL, plotly_js, methods=["GET"]),
+    Route("/favicon.ico", favicon, methods=["GET"]),
     Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
 ]
