@@ -13,14 +13,14 @@ from occur.config import Settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _routes(tmp_path: Path) -> list[tuple[str, str]]:
-    """The HTTP API's routes (HubSpot's contract), as docs/api.md spells them."""
+def _routes(tmp_path: Path, package: str = "occur.api") -> list[tuple[str, str]]:
+    """The routes whose handlers live in `package`, spelled as the docs spell them."""
     settings = Settings.from_env({"OCCUR_DATA_DIR": str(tmp_path), "OCCUR_SECRET_KEY": "x"})
     app = create_app(settings)
     found = []
     for route in app.routes:
-        if not isinstance(route, Route) or not route.endpoint.__module__.startswith("occur.api"):
-            continue  # the web app's pages and static files: docs/web-app.md
+        if not isinstance(route, Route) or not route.endpoint.__module__.startswith(package):
+            continue
         for method in sorted((route.methods or set()) - {"HEAD"}):
             path = re.sub(
                 r"\{(\w+?)(?::\w+)?\}", lambda m: "{" + _camel(m.group(1)) + "}", route.path
@@ -44,6 +44,19 @@ def test_every_route_is_in_api_md(tmp_path: Path) -> None:
     assert missing == []
     stale = [f"{m} {p}" for m, p in rows if (m, p) not in set(routes)]
     assert stale == []
+
+
+def test_every_page_is_in_web_app_md(tmp_path: Path) -> None:
+    doc = (ROOT / "docs" / "web-app.md").read_text()
+    rows = set(re.findall(r"^\| (GET|POST) \| `([^`]+)` \|", doc, re.MULTILINE))
+    pages = [
+        (m, re.sub(r"^/app/\{portalId\}", "/app/{p}", p))
+        for m, p in _routes(tmp_path, "occur.ui")
+        if not p.startswith("/static/")
+    ]
+    assert pages
+    assert sorted(f"{m} {p}" for m, p in pages if (m, p) not in rows) == []
+    assert sorted(f"{m} {p}" for m, p in rows if (m, p) not in set(pages)) == []
 
 
 def test_every_setting_is_in_settings_md() -> None:
