@@ -24,8 +24,8 @@ test: $(VENV)/.test-installed  ## set up and run the whole suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 check: $(VENV)/.test-installed  ## ruff, mypy --strict on src/, import-linter
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
