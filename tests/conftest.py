@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import ConsoleMessage, Dialog, Page, sync_playwright
 from starlette.testclient import TestClient
 
 from occur.app import create_app
@@ -148,3 +149,40 @@ def shared_dir() -> Path:
     if not (SHARED / "spec" / "hubspot").is_dir():
         skip_or_fail(f"{SHARED} is not here (it exists beside the repo in CI, not in clones)")
     return SHARED
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    """A fresh Chromium tab (Debian's, driven by Playwright) that fails the test on any
+    page error, dialog or Content-Security-Policy refusal.
+
+    Playwright's sync API keeps an event loop running in this thread while it is open, so
+    it lives for one test only: a longer-lived one breaks later tests' asyncio.run()."""
+    if not CHROMIUM.exists():
+        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        tab = browser.new_context().new_page()
+        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+        tab.on("console", lambda message: _csp_refusal(message, errors))
+        tab.on(
+            "dialog", lambda dialog: errors.append(f"dialog: {dialog.message}") or dialog.dismiss()
+        )
+        yield tab
+        browser.close()
+    assert not errors, errors
+
+
+def _refuse_dialog(dialog: Dialog, errors: list[str]) -> None:
+    errors.append(f"dialog: {dialog.message}")  # nothing occur shows may open alert()
+    dialog.dismiss()
+
+
+def _csp_refusal(message: ConsoleMessage, errors: list[str]) -> None:
+    # A Content-Security-Policy refusal is only a console message: count it as a failure.
+    if message.type == "error" and "Content Security Policy" in message.text:
+        errors.append(message.text)

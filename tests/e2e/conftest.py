@@ -18,10 +18,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.conftest import skip_or_fail
-from tests.e2e.browser import CHROMIUM, FreshServer, setup_code_in
+from tests.e2e.browser import FreshServer, setup_code_in
 
 STARTUP_SECONDS = 30
 
@@ -122,16 +120,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         stop_server(process)
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def fresh_server(tmp_path: Path) -> Iterator[FreshServer]:
     """`occur serve` on an empty SQLite store, as a new user first starts it."""
@@ -142,25 +130,3 @@ def fresh_server(tmp_path: Path) -> Iterator[FreshServer]:
         yield FreshServer(base_url, setup_code_in(log.read_text()), env, log)
     finally:
         stop_server(process)
-
-
-@pytest.fixture
-def page(chromium: Browser) -> Iterator[Page]:
-    """A new browser context (its own cookies) that fails the test on any page error."""
-    context = chromium.new_context()
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    # A Content-Security-Policy refusal is only a console message: count it as a failure.
-    tab.on(
-        "console",
-        lambda message: (
-            errors.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    tab.on("dialog", lambda dialog: errors.append(f"dialog: {dialog.message}") or dialog.dismiss())
-    yield tab
-    context.close()
-    assert not errors, errors

@@ -25,17 +25,8 @@ from occur.domain.objects import COMPANY
 from occur.services import crm, definitions
 from occur.store.db import Database
 from tests.conftest import Tenant
-from tests.e2e.conftest import (
-    chromium,
-    create_portal,
-    page,
-    server_env,
-    start_server,
-    stop_server,
-)
+from tests.e2e.conftest import create_portal, server_env, start_server, stop_server
 from tests.ui.conftest import PASSWORD, Person, csrf_of, post_form, sign_in
-
-__all__ = ["chromium", "page"]  # browser fixtures used by name below
 
 XSS = "<img src=x onerror=alert(1)>"
 # Quotes, a backslash and markup: each example must quote it for its own language.
