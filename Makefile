@@ -32,6 +32,7 @@ check: $(VENV)/.test-installed  ## ruff, mypy --strict on src/, import-linter
 bench: $(VENV)/.test-installed  ## hot-path benchmarks, each against a baseline of the same run
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 	@echo "== bench/ingest.py"; $(BIN)/python -m bench.ingest $(INGEST_ARGS)
+	@echo "== bench/pages.py"; $(BIN)/python -m bench.pages $(PAGES_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
