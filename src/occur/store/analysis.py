@@ -222,6 +222,15 @@ def other_count(
     return int(conn.execute(query).scalar_one())
 
 
+def valued_count(conn: Connection, counted: Counted, name: str, start_ms: int, end_ms: int) -> int:
+    """Completions in the range that hold a value for `name` (whatever the metric):
+    compared with the range's completions, it says whether any lack one."""
+    plain = Counted(counted.definition_id, False, counted.filters)
+    rows = _rows(plain, name)
+    query = _metric_of(rows, plain, rows.at >= start_ms, rows.at < end_ms)
+    return int(conn.execute(query).scalar_one())
+
+
 def no_value_count(
     conn: Connection, counted: Counted, name: str, start_ms: int, end_ms: int
 ) -> int:
