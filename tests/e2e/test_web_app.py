@@ -148,3 +148,31 @@ def test_define_send_and_see_it_everywhere(page: Page, fresh_server: FreshServer
     page.get_by_role("button", name="Show these events").click()
     expect(page.locator("table.timeline > tbody > tr")).to_have_count(3)
     expect(page.locator("table.timeline")).not_to_contain_text("Opened email")
+
+
+def test_load_more_appends_the_next_timeline_rows_in_place(
+    page: Page, fresh_server: FreshServer
+) -> None:
+    made = _api(fresh_server, "POST", "/events/v3/event-definitions",
+                {"label": "Opened app", "primaryObject": "CONTACT"})  # fmt: skip
+    name = made.json()["fullyQualifiedName"]
+    batch = [{"eventName": name, "email": "ada@example.com", "occurredAt": 1_700_000_000_000 + i}
+             for i in range(45)]  # fmt: skip
+    sent = _api(fresh_server, "POST", "/events/v3/send/batch", {"inputs": batch})
+    assert sent.status_code == 204, sent.text
+    sign_up(page, fresh_server)
+    page.get_by_role("link", name="Records").click()
+    page.get_by_role("link", name="ada@example.com").first.click()
+    rows = page.locator("table.timeline > tbody > tr")
+    expect(rows).to_have_count(20)
+    url = page.url
+    page.get_by_role("link", name="Load more").click()
+    expect(rows).to_have_count(40)
+    page.get_by_role("link", name="Load more").click()
+    expect(rows).to_have_count(45)
+    assert page.url == url  # appended in place, not a new page
+    expect(page.get_by_role("link", name="Load more")).to_have_count(0)
+    last_time = rows.nth(44).locator("time")
+    expect(last_time).not_to_have_text(re.compile(r"^\d+$"))  # formatted, not raw ms
+    ids = rows.evaluate_all("rows => rows.map(r => r.id)")
+    assert len(set(ids)) == 45

@@ -23,11 +23,17 @@ document.addEventListener("change", (event) => {
   if (event.target.matches("[data-autosubmit]")) event.target.form.submit();
 });
 
-// Times are stored as epoch milliseconds; show them in the reader's locale.
-for (const node of document.querySelectorAll("time[data-ms]")) {
-  const ms = Number(node.dataset.ms);
-  if (!Number.isFinite(ms)) continue;
-  const when = new Date(ms);
-  node.dateTime = when.toISOString();
-  node.textContent = when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+// Times are stored as epoch milliseconds; show them in the reader's locale. Other
+// scripts (timeline.js) call it again for rows they add.
+function showLocalTimes(root) {
+  for (const node of root.querySelectorAll("time[data-ms]")) {
+    const ms = Number(node.dataset.ms);
+    if (!Number.isFinite(ms)) continue;
+    const when = new Date(ms);
+    node.dateTime = when.toISOString();
+    node.textContent = when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  }
 }
+
+window.occur = { showLocalTimes };
+showLocalTimes(document);

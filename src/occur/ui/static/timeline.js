@@ -2,17 +2,6 @@
 // that page on its own, which is what happens without this script or when a fetch fails.
 "use strict";
 
-function showLocalTimes(root) {
-  // Same rendering as app.js gives the rows that were on the page at load.
-  for (const node of root.querySelectorAll("time[data-ms]")) {
-    const ms = Number(node.dataset.ms);
-    if (!Number.isFinite(ms)) continue;
-    const when = new Date(ms);
-    node.dateTime = when.toISOString();
-    node.textContent = when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-  }
-}
-
 async function loadMore(link) {
   const rows = document.querySelector("[data-timeline-rows]");
   const pager = link.closest("[data-timeline-pager]");
@@ -31,7 +20,7 @@ async function loadMore(link) {
   if (!newRows || !newPager) return false;
   const added = [...newRows.children];
   for (const row of added) {
-    showLocalTimes(row);
+    window.occur.showLocalTimes(row);  // app.js, loaded first
     rows.append(document.adoptNode(row));
   }
   pager.replaceWith(document.adoptNode(newPager));
