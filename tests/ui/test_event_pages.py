@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -10,6 +11,7 @@ from starlette.testclient import TestClient
 from occur.domain.event_queries import read_event_query
 from occur.errors import NotFound
 from occur.services import definitions, event_reads
+from occur.services.definitions import CUSTOM_SCRIPT
 from occur.store.db import Database
 from tests.conftest import Tenant
 from tests.ui.conftest import Person, post_form, sign_in
@@ -149,3 +151,38 @@ def test_another_portals_user_cannot_reach_the_event(
         == 404
     )
     assert definitions.get(db, tenant.portal_id, name).fully_qualified_name == name
+
+
+def test_details_are_edited_and_only_admins_change_a_code_block(
+    browser_factory: Callable[[], TestClient], db: Database, tenant: Tenant, admin: Person,
+    member: Person,
+) -> None:  # fmt: skip
+    made = definitions.create(
+        db, tenant.portal_id, {"label": "Played video", "primaryObject": "CONTACT"},
+        max_definitions=50, tracking_type=CUSTOM_SCRIPT, code="// first",
+    )  # fmt: skip
+    tab = f"/app/{tenant.portal_id}/events/{made.fully_qualified_name}/details"
+    bob = browser_factory()
+    sign_in(bob, member.email)
+    page = bob.get(tab).text
+    assert "// first" in page and "readonly" in page and "Only admins change it." in page
+    edited = post_form(bob, tab, tab, {"label": "Played a video", "description": "Any video"})
+    assert edited.status_code == 303
+    empty = post_form(bob, tab, tab, {"label": " ", "description": ""})
+    assert empty.status_code == 400 and 'id="e-label"' in empty.text
+    refused = post_form(bob, tab, tab.replace("/details", "/code"), {"code": "evil()"})
+    assert refused.status_code == 403
+    ann = browser_factory()
+    sign_in(ann, admin.email)
+    saved = post_form(ann, tab, tab.replace("/details", "/code"), {"code": "track('<x>')"})
+    assert saved.status_code == 303
+    stored = definitions.get(db, tenant.portal_id, made.name)
+    assert (stored.label, stored.description) == ("Played a video", "Any video")
+    assert definitions.code(db, tenant.portal_id, made.name) == "track('<x>')"
+    assert "track(&#39;&lt;x&gt;&#39;)" in ann.get(tab).text
+    api_event = _event(db, tenant)  # not a code event: no code block shown or accepted
+    other = f"/app/{tenant.portal_id}/events/{api_event}/details"
+    assert "Code block" not in ann.get(other).text
+    assert (
+        post_form(ann, other, other.replace("/details", "/code"), {"code": "x"}).status_code == 400
+    )

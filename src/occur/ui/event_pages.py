@@ -24,6 +24,7 @@ from occur.ui.web import (
     PageError,
     PortalPage,
     error_page,
+    field_errors,
     portal_page,
     read_form,
     redirect,
@@ -206,6 +207,79 @@ async def activity_tab(request: Request) -> Response:
     )
 
 
+async def details_tab(request: Request) -> Response:
+    page = await portal_page(request)
+    definition = await event_of(request, page)
+    return await _details_page(request, page, definition, {}, {})
+
+
+async def _details_page(
+    request: Request,
+    page: PortalPage,
+    definition: EventDefinition,
+    errors: dict[str, str],
+    values: dict[str, str],
+    status: int = 200,
+) -> Response:
+    code = None
+    if definition.tracking_type == definitions.CUSTOM_SCRIPT:
+        code = await run_in_threadpool(
+            definitions.code, page.ctx.db, page.portal_id, definition.name
+        )
+    shown = {
+        "label": definition.label,
+        "description": definition.description,
+        "code": code or "",
+        **values,
+    }
+    return render(
+        request,
+        "event_details.html",
+        {
+            **event_values(definition, "details"),
+            "errors": errors,
+            "values": shown,
+            "has_code": definition.tracking_type == definitions.CUSTOM_SCRIPT,
+            "saved": request.query_params.get("saved", ""),
+        },
+        page=page,
+        status=status,
+    )
+
+
+async def details_save(request: Request) -> Response:
+    page = await portal_page(request)
+    definition = await event_of(request, page)
+    form = await read_form(request, page.viewer)
+    values = {k: text_field(form, k) for k in ("label", "description")}
+    body = {"label": values["label"].strip(), "description": values["description"].strip()}
+    try:
+        await run_in_threadpool(
+            definitions.update, page.ctx.db, page.portal_id, definition.name, body
+        )
+    except OccurError as exc:
+        errors = field_errors(exc.errors) or {"label": exc.message}
+        return await _details_page(request, page, definition, errors, values, 400)
+    return redirect(f"{event_values(definition, '')['base']}/details?saved=details")
+
+
+async def code_save(request: Request) -> Response:
+    """Replace a JavaScript-code event's block: admins only, as the code runs on every
+    page of the customer's site."""
+    page = await portal_page(request, admin=True)
+    definition = await event_of(request, page)
+    form = await read_form(request, page.viewer)
+    code = text_field(form, "code")
+    try:
+        await run_in_threadpool(
+            definitions.set_code, page.ctx.db, page.portal_id, definition.name, code
+        )
+    except OccurError as exc:
+        errors = field_errors(exc.errors) or {"code": exc.message}
+        return await _details_page(request, page, definition, errors, {"code": code}, 400)
+    return redirect(f"{event_values(definition, '')['base']}/details?saved=code")
+
+
 async def event_delete(request: Request) -> Response:
     page = await portal_page(request)
     definition = await event_of(request, page)
@@ -220,5 +294,8 @@ routes = [
     Route(f"{_E}/properties", property_add, methods=["POST"]),
     Route(f"{_E}/properties/{{property:str}}", property_change, methods=["POST"]),
     Route(f"{_E}/activity", activity_tab, methods=["GET"]),
+    Route(f"{_E}/details", details_tab, methods=["GET"]),
+    Route(f"{_E}/details", details_save, methods=["POST"]),
+    Route(f"{_E}/code", code_save, methods=["POST"]),
     Route(f"{_E}/delete", event_delete, methods=["POST"]),
 ]
