@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from occur.domain.event_queries import _Reader
+from occur.domain.event_queries import QueryReader
 from occur.domain.names import name_problem
 from occur.domain.properties import PropertySpec, PropertyType
 from occur.errors import FieldError, ValidationError, collect
@@ -206,7 +206,7 @@ def read_analysis_query(
     grouped: dict[str, list[str]] = {}
     for name, value in params:
         grouped.setdefault(name, []).append(value)
-    reader = _Reader(grouped)
+    reader = QueryReader(grouped)
     zone = zone_named(time_zone)
     if zone is None:
         reader.add("timeZone", f"The portal's time zone {time_zone!r} is not known.", "INVALID")
@@ -342,7 +342,7 @@ def unknown_property(parameter: str, name: str, event_label: str) -> ValidationE
     return ValidationError(message, errors=[FieldError(message, in_=parameter, code="INVALID")])
 
 
-def _choice(reader: _Reader, name: str, kind: type[_Choice], default: _Choice) -> _Choice:
+def _choice(reader: QueryReader, name: str, kind: type[_Choice], default: _Choice) -> _Choice:
     raw = reader.text(name)
     if raw is None:
         return default
@@ -354,7 +354,7 @@ def _choice(reader: _Reader, name: str, kind: type[_Choice], default: _Choice) -
     return default
 
 
-def _week_start(reader: _Reader, raw: str) -> WeekStart:
+def _week_start(reader: QueryReader, raw: str) -> WeekStart:
     for member in WeekStart:
         if raw.upper() == member.value:
             return member
@@ -362,7 +362,7 @@ def _week_start(reader: _Reader, raw: str) -> WeekStart:
     return WeekStart.SUNDAY
 
 
-def _date_range(reader: _Reader, now_ms: int, zone: ZoneInfo) -> tuple[str, date, date]:
+def _date_range(reader: QueryReader, now_ms: int, zone: ZoneInfo) -> tuple[str, date, date]:
     """The range asked for, as (range, first day, last day); a preset ends today."""
     today = local_date(now_ms, zone)
     raw = reader.text("range")
@@ -394,7 +394,7 @@ def _date_range(reader: _Reader, now_ms: int, zone: ZoneInfo) -> tuple[str, date
     return CUSTOM_RANGE, start, end
 
 
-def _date(reader: _Reader, name: str, raw: str | None) -> date | None:
+def _date(reader: QueryReader, name: str, raw: str | None) -> date | None:
     if raw is None:
         reader.add(name, f"A custom range needs {name} (YYYY-MM-DD).", "REQUIRED")
         return None
@@ -413,7 +413,7 @@ def _date(reader: _Reader, name: str, raw: str | None) -> date | None:
     return day
 
 
-def _property_name(reader: _Reader, name: str) -> str | None:
+def _property_name(reader: QueryReader, name: str) -> str | None:
     raw = reader.text(name)
     if raw is None:
         return None
@@ -425,7 +425,7 @@ def _property_name(reader: _Reader, name: str) -> str | None:
     return lowered
 
 
-def _filter(reader: _Reader) -> PropertyFilter | None:
+def _filter(reader: QueryReader) -> PropertyFilter | None:
     name = _property_name(reader, "filterProperty")
     value = reader.one("filterValue")  # as typed: values are compared exactly
     if name is None and value is None:

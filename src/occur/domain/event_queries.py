@@ -70,7 +70,7 @@ def read_event_query(params: Iterable[tuple[str, str]]) -> EventQuery:
     grouped: dict[str, list[str]] = {}
     for name, value in params:
         grouped.setdefault(name, []).append(value)
-    reader = _Reader(grouped)
+    reader = QueryReader(grouped)
     object_type = reader.object_type()
     object_id, email = reader.record(object_type)
     event_type = reader.text("eventType")
@@ -129,8 +129,9 @@ def filter_value(definition: EventDefinition | None, name: str, raw: str) -> str
         return raw
 
 
-class _Reader:
-    """Reads the grouped parameters one by one, recording each problem under its name."""
+class QueryReader:
+    """Reads grouped query-string parameters one by one, recording each problem under its
+    name, so that one ValidationError lists them all (the read API, the Analyze tab)."""
 
     def __init__(self, grouped: dict[str, list[str]]) -> None:
         self.grouped = grouped
