@@ -349,8 +349,12 @@ def _rows(counted: Counted, by: str | None) -> _Rows:
         e = events.alias("e")
         return _Rows(e, [e.c.definition_id == d], e.c.occurred_at, e.c.id, record=e)
     if counted.unique:
+        # Matched on the event-type index's key, not the primary key alone: the index
+        # holds the record columns, so each completion's record is read from the index
+        # entry next to the last one instead of from its row somewhere in the table.
         e = events.alias("e")
-        source = rows.source.join(e, e.c.id == rows.event_id)
+        on = and_(e.c.definition_id == d, e.c.occurred_at == rows.at, e.c.id == rows.event_id)
+        source = rows.source.join(e, on)
         rows = _Rows(source, rows.where, rows.at, rows.event_id, rows.by, e)
     return rows
 
