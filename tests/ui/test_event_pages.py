@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from occur.domain.event_queries import read_event_query
@@ -112,11 +113,8 @@ def test_deleting_an_event_removes_it_and_its_completions(
     done = post_form(browser, page, f"/app/{tenant.portal_id}/events/{name}/delete", {})
     assert done.status_code == 303
     assert browser.get(page).status_code == 404
-    try:
+    with pytest.raises(NotFound):
         definitions.get(db, tenant.portal_id, name)
-        raise AssertionError("the definition survived")
-    except NotFound:
-        pass
     query = read_event_query([("eventType", name)])
     assert event_reads.read_page(db, tenant.portal_id, query).events == []
 
@@ -186,3 +184,13 @@ def test_details_are_edited_and_only_admins_change_a_code_block(
     assert (
         post_form(ann, other, other.replace("/details", "/code"), {"code": "x"}).status_code == 400
     )
+
+
+def test_changing_a_property_the_event_lacks_is_not_found(
+    browser: TestClient, db: Database, tenant: Tenant, admin: Person
+) -> None:
+    name = _event(db, tenant)
+    sign_in(browser, admin.email)
+    tab = f"/app/{tenant.portal_id}/events/{name}/properties"
+    missing = post_form(browser, tab, f"{tab}/colour", {"label": "Colour"})
+    assert missing.status_code == 404

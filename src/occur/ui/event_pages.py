@@ -139,6 +139,8 @@ async def property_change(request: Request) -> Response:
                 name,
                 _property_change(form, definition, name),
             )
+    except NotFound:
+        return error_page(request, 404, "Not found", "This event has no such property.")
     except OccurError as exc:
         message = exc.errors[0].message if exc.errors else exc.message
         return _properties_page(request, page, definition, {f"prop-{name}": message}, {}, 400)
