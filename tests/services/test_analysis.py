@@ -33,7 +33,7 @@ from occur.domain.analysis import (
 from occur.domain.objects import CONTACT
 from occur.domain.timestamps import ms_from_iso
 from occur.errors import NotFound, ValidationError
-from occur.services import access, crm, definitions
+from occur.services import access, crm, definitions, visitors
 from occur.services.analysis import analyze, result_csv
 from occur.store.db import Database
 from occur.store.events import NewEvent, insert_events
@@ -249,6 +249,27 @@ def test_unique_counts_records_and_anonymous_visitors_once(seed: Seed) -> None:
     # day 1: c0, c1, v1; day 2: c0, c1, v1, v2; the range: c0, c1, v1, v2
     assert (unique.series[0].counts, unique.total) == ((3, 4), 4)
     assert unique.series[0].label == "Unique records"
+
+
+def test_an_identified_visitor_counts_once_in_a_unique_breakdown(seed: Seed) -> None:
+    """Unique counts by property value read each value row's own copy of its record, so
+    identifying a visitor must move that copy too: else the contact counts twice."""
+    (visitor,) = seed.visitors(1)
+    seed.add("2024-05-01T10:00:00Z", None, visitor=visitor, source="ads")
+    seed.add("2024-05-01T11:00:00Z", None, visitor=visitor, source="mail")
+    seed.add("2024-05-02T10:00:00Z", 0, source="ads")
+    query = custom("2024-05-01", "2024-05-02", metric=Metric.UNIQUE, breakdown="source")
+
+    def counted() -> dict[str, tuple[int, tuple[int, ...]]]:
+        result = analyze(seed.db, seed.portal_id, seed.definition_id, query)
+        return {s.value or "": (s.total, s.counts) for s in result.series}
+
+    assert counted() == {"ads": (2, (1, 1)), "mail": (1, (1, 0))}
+    moved = visitors.identify(seed.db, seed.portal_id, "utk0", "c0@x.test")
+    assert moved.occurrences_moved == 2
+    assert counted() == {"ads": (1, (1, 1)), "mail": (1, (1, 0))}
+    result = analyze(seed.db, seed.portal_id, seed.definition_id, query)
+    assert result.total == 1
 
 
 def test_only_this_event_type_and_portal_count(seed: Seed) -> None:

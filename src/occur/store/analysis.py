@@ -15,10 +15,12 @@ Every count is an aggregate over index ranges; no occurrence row travels to Pyth
   occurred_at, event_id), which answers a count by itself: comparing the full `value`
   (not in the index) is only needed for values of VALUE_KEY_CHARS characters or more,
   since a shorter value equals its `value_key`.
-- Unique records need each row's `object_id` and `visitor_id`, which only the events row
-  holds, so those counts read it by primary key. Records and visitors are counted as one
-  distinct key, `coalesce(object_id, -visitor_id)` (both ids are positive): one distinct
-  set per count instead of two (55 ms instead of 67 ms over 200,000 rows on SQLite).
+- Unique records are counted as one distinct key per record, store/events.record_key
+  (the object id, or minus the visitor id while anonymous): one distinct set per count
+  instead of two (55 ms instead of 67 ms over 200,000 rows on SQLite). Without a property
+  it is computed from the type index's record columns; with one, event_values holds a
+  copy in `ix_event_values_lookup`, so no events row is joined: a unique breakdown over
+  365 days went from 660 ms to TODO at the 95th percentile (bench/pages.py).
 
 A Counted names the completions counted: one event type, and property values that must
 all hold. The first value filter gives the index range; further ones (a long breakdown
@@ -80,7 +82,7 @@ class ValueTotals:
 class _Rows:
     """The counted completions as a FROM clause, its conditions and its time column.
     `by` is the event_values alias of the breakdown property, when one was asked for;
-    `record` the events alias, when a unique count needs the record columns."""
+    `record` each completion's record key, which unique counts count."""
 
     source: FromClause
     where: list[ColumnElement[bool]]
@@ -323,10 +325,8 @@ def _buckets(conn: Connection, bounds: Sequence[int]) -> tuple[Any, dict[str, An
 def _rows(counted: Counted, by: str | None) -> _Rows:
     """The counted completions, entered through the narrowest index range: the first
     value filter's, else the breakdown property's, else the event type's. The breakdown
-    property is joined by event_values' primary key when a filter leads; events rows are
-    joined only when a unique count needs their record columns."""
+    property is joined by event_values' primary key when a filter leads."""
     d = counted.definition_id
-    rows: _Rows
     if counted.filters:
         (name, value), *others = counted.filters
         f = event_values.alias("f")
@@ -336,27 +336,18 @@ def _rows(counted: Counted, by: str | None) -> _Rows:
             where.append(
                 exists().where(x.c.event_id == f.c.event_id, *_value_is(x, extra_name, extra_value))
             )
-        rows = _Rows(f, where, f.c.occurred_at, f.c.event_id)
-        if by is not None:
-            v = event_values.alias("v")
-            joined = f.join(v, and_(v.c.event_id == f.c.event_id, v.c.name == by))
-            rows = _Rows(joined, where, f.c.occurred_at, f.c.event_id, v)
-    elif by is not None:
+        if by is None:
+            return _Rows(f, where, f.c.occurred_at, f.c.event_id, record=f.c.record_key)
+        v = event_values.alias("v")
+        joined = f.join(v, and_(v.c.event_id == f.c.event_id, v.c.name == by))
+        return _Rows(joined, where, f.c.occurred_at, f.c.event_id, v, f.c.record_key)
+    if by is not None:
         v = event_values.alias("v")
         where = [v.c.definition_id == d, v.c.name == by]
-        rows = _Rows(v, where, v.c.occurred_at, v.c.event_id, v)
-    else:
-        e = events.alias("e")
-        return _Rows(e, [e.c.definition_id == d], e.c.occurred_at, e.c.id, record=e)
-    if counted.unique:
-        # Matched on the event-type index's key, not the primary key alone: the index
-        # holds the record columns, so each completion's record is read from the index
-        # entry next to the last one instead of from its row somewhere in the table.
-        e = events.alias("e")
-        on = and_(e.c.definition_id == d, e.c.occurred_at == rows.at, e.c.id == rows.event_id)
-        source = rows.source.join(e, on)
-        rows = _Rows(source, rows.where, rows.at, rows.event_id, rows.by, e)
-    return rows
+        return _Rows(v, where, v.c.occurred_at, v.c.event_id, v, v.c.record_key)
+    e = events.alias("e")
+    record = func.coalesce(e.c.object_id, -e.c.visitor_id)
+    return _Rows(e, [e.c.definition_id == d], e.c.occurred_at, e.c.id, record=record)
 
 
 def _value_is(alias: Any, name: str, value: str) -> list[ColumnElement[bool]]:
@@ -370,8 +361,7 @@ def _value_is(alias: Any, name: str, value: str) -> list[ColumnElement[bool]]:
 def _metric(counted: Counted, rows: _Rows) -> ColumnElement[int]:
     if not counted.unique:
         return func.count()
-    e = rows.record
-    return func.count(func.coalesce(e.c.object_id, -e.c.visitor_id).distinct())
+    return func.count(rows.record.distinct())
 
 
 def _metric_of(rows: _Rows, counted: Counted, *conditions: ColumnElement[bool]) -> Select[Any]:

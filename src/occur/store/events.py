@@ -45,6 +45,14 @@ def value_key(value: str) -> str:
     return value[:VALUE_KEY_CHARS]
 
 
+def record_key(object_id: int | None, visitor_id: int | None) -> int | None:
+    """One number per record for distinct counts: the object id, or minus the visitor id
+    while the occurrence is anonymous (both ids are positive, so they never meet)."""
+    if object_id is not None:
+        return object_id
+    return -visitor_id if visitor_id is not None else None
+
+
 def encode_properties(values: Mapping[str, str]) -> str:
     return _encode(values).decode()
 
@@ -86,8 +94,9 @@ def insert_events(
         ],
     )
     values = [
-        (event_id, name, row.definition_id, row.occurred_at, value_key(value), value)
+        (event_id, name, row.definition_id, row.occurred_at, value_key(value), value, record)
         for event_id, row in zip(ids, rows, strict=True)
+        for record in (record_key(row.object_id, row.visitor_id),)
         for name, value in row.properties.items()
     ]
     if values:
@@ -107,7 +116,15 @@ _EVENT_COLUMNS = (
     "received_at",
     "properties",
 )
-_VALUE_COLUMNS = ("event_id", "name", "definition_id", "occurred_at", "value_key", "value")
+_VALUE_COLUMNS = (
+    "event_id",
+    "name",
+    "definition_id",
+    "occurred_at",
+    "value_key",
+    "value",
+    "record_key",
+)
 
 
 def _bulk_insert(
@@ -171,7 +188,16 @@ def existing_uuids(conn: Connection, pairs: Collection[tuple[int, str]]) -> set[
 
 
 def attach_visitor_events(conn: Connection, visitor_id: int, contact_id: int) -> int:
-    """Move a visitor's anonymous occurrences to the contact it turned out to be."""
+    """Move a visitor's anonymous occurrences to the contact it turned out to be, their
+    value rows' record copy first (it is found through the events rows still anonymous)."""
+    moving = select(events.c.id).where(
+        events.c.visitor_id == visitor_id, events.c.object_id.is_(None)
+    )
+    conn.execute(
+        update(event_values)
+        .where(event_values.c.event_id.in_(moving))
+        .values(record_key=contact_id)
+    )
     result = conn.execute(
         update(events)
         .where(events.c.visitor_id == visitor_id, events.c.object_id.is_(None))

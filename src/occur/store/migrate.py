@@ -28,6 +28,14 @@ def upgrade(db: Database) -> None:
         command.upgrade(config, "head")
 
 
+def downgrade(db: Database, revision: str) -> None:
+    """Take the schema back to `revision`, as rolling back a release needs."""
+    config = _config()
+    with db.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
 def current_revision(db: Database) -> str | None:
     with db.engine.connect() as conn:
         rev: str | None = MigrationContext.configure(conn).get_current_revision()

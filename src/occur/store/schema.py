@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -35,6 +36,11 @@ portals = Table(
     # Every chart buckets days and weeks in the portal's zone, from its first weekday.
     Column("time_zone", String(64), nullable=False, server_default="UTC"),
     Column("week_start", String(8), nullable=False, server_default="SUNDAY"),
+    # The tracking script's collector accepts pages on these hosts (and their
+    # subdomains), one per line; empty: any site. docs/tracking.md.
+    Column("allowed_domains", Text, nullable=False, server_default=""),
+    # The script sets no cookie and sends nothing until the page reports consent.
+    Column("consent_required", Boolean, nullable=False, server_default=false()),
 )
 
 # People who sign in to the web app. Email is stored lowercased (one account per address).
@@ -107,6 +113,9 @@ event_definitions = Table(
     # JavaScript-code events (trackingType CUSTOM_SCRIPT): the block the tracking script
     # runs on every page. Kept out of EventDefinition: the send path never needs it.
     Column("custom_code", Text, nullable=True),
+    # Visual events (CLICKED_ELEMENT, VISITED_URL): the selector and URL rule the tracking
+    # script binds, as JSON (domain/tracking_rules.py reads and writes it).
+    Column("tracking_rule", Text, nullable=True),
     UniqueConstraint("portal_id", "name"),
     Index(None, "portal_id", "deleted_at", "id"),
 )
@@ -214,6 +223,9 @@ events = Table(
 # index lookups instead of JSON scans. `value_key` is the value's first 200 characters:
 # the indexed column stays within PostgreSQL's btree row limit even for 1,024-character
 # URLs in four-byte UTF-8, and `value` holds the whole text for the exact comparison.
+# `record_key` copies the occurrence's record (object id, or minus the visitor id while
+# anonymous) so that unique-record counts by property value read this index alone instead
+# of joining every events row (bench/pages.py); store/events.py keeps it in step.
 event_values = Table(
     "event_values",
     metadata,
@@ -228,7 +240,67 @@ event_values = Table(
     Column("occurred_at", BigInteger, nullable=False),
     Column("value_key", String(200), nullable=False),
     Column("value", Text, nullable=False),
+    Column("record_key", BigInteger, nullable=True),
     Index(
-        "ix_event_values_lookup", "definition_id", "name", "value_key", "occurred_at", "event_id"
+        "ix_event_values_lookup",
+        "definition_id",
+        "name",
+        "value_key",
+        "occurred_at",
+        "event_id",
+        "record_key",
     ),
+)
+
+# Completions the tracking script sent that could not be stored as sent: an event name the
+# portal does not define (the completion is dropped) or a property value that does not
+# read as its type (the value is dropped). Counted per (name, reason, property) so that
+# a busy site's mistake costs one row, not one per page view.
+rejected_completions = Table(
+    "rejected_completions",
+    metadata,
+    Column("portal_id", Integer, ForeignKey("portals.id", ondelete="CASCADE"), primary_key=True),
+    Column("event_name", String(100), primary_key=True),
+    Column("reason", String(40), primary_key=True),
+    # "" when the whole completion was dropped.
+    Column("property_name", String(50), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Column("first_seen", BigInteger, nullable=False),
+    Column("last_seen", BigInteger, nullable=False),
+    # An example of what was sent, cut short, to help find the page that sent it.
+    Column("example", String(256), nullable=False, server_default=""),
+)
+
+# Page views the tracking script reported (trackPageView), for timelines and attribution.
+page_views = Table(
+    "page_views",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("portal_id", Integer, ForeignKey("portals.id", ondelete="CASCADE"), nullable=False),
+    Column("visitor_id", BigInteger, ForeignKey("visitors.id", ondelete="CASCADE"), nullable=False),
+    Column("uuid", String(100), nullable=False),
+    Column("url", String(1024), nullable=False),
+    Column("title", String(256), nullable=False),
+    Column("referrer", String(1024), nullable=False),
+    Column("occurred_at", BigInteger, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    UniqueConstraint("visitor_id", "uuid"),
+    Index(None, "portal_id", "occurred_at"),
+)
+
+# One-time tokens of the visual event picker: the wizard opens the customer's page with
+# the token, the page's script posts the chosen selector back to the wizard, which
+# redeems the token once (hashed at rest, like every other secret).
+picker_tokens = Table(
+    "picker_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("portal_id", Integer, ForeignKey("portals.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("page_url", String(1024), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger, nullable=True),
 )

@@ -73,6 +73,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_memberships_portal_id"), table_name="memberships")
     op.drop_table("memberships")
     op.drop_table("users")
-    with op.batch_alter_table("portals", schema=None) as batch_op:
-        batch_op.drop_column("week_start")
-        batch_op.drop_column("time_zone")
+    # Plain DROP COLUMN (SQLite 3.35 on): a batch copy would drop the table, which
+    # with foreign keys on cascades into the rows that point at it.
+    op.execute("ALTER TABLE portals DROP COLUMN week_start")
+    op.execute("ALTER TABLE portals DROP COLUMN time_zone")

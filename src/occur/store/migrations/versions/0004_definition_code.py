@@ -20,5 +20,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("event_definitions", schema=None) as batch_op:
-        batch_op.drop_column("custom_code")
+    # Plain DROP COLUMN (SQLite 3.35 on): a batch copy would drop the table, which
+    # with foreign keys on cascades into the rows that point at it.
+    op.execute("ALTER TABLE event_definitions DROP COLUMN custom_code")
