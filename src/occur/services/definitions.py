@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from occur.domain import code_blocks, url_rules
 from occur.domain import definitions as rules
 from occur.domain.definitions import EventDefinition, fully_qualified_name
 from occur.domain.names import name_problem
 from occur.domain.properties import PropertySpec
+from occur.domain.url_rules import TrackingRule
 from occur.errors import Conflict, FieldError, NotFound, ValidationError
 from occur.services.clock import now_ms
 from occur.store import definitions as store
@@ -41,12 +43,17 @@ def create(
     max_definitions: int,
     tracking_type: str = MANUAL,
     code: str | None = None,
+    tracking_rule: object | None = None,
 ) -> EventDefinition:
     """A new definition from a HubSpot-shaped body. The web app also passes how the
-    event was created and, for JavaScript-code events, their code block."""
+    event was created and, for JavaScript-code events, their code block, for visual
+    events their rule (decoded JSON, see domain/url_rules.py)."""
     draft = rules.read_definition_create(body)
     if code is not None:
         _check_code(code)
+    rule = None
+    if tracking_rule is not None:
+        rule = url_rules.encode_rule(url_rules.read_rule(tracking_rule, tracking_type))
     try:
         with db.write() as conn:
             store.lock_portal(conn, portal_id)
@@ -70,6 +77,7 @@ def create(
                 properties=draft.properties,
                 now_ms=now_ms(),
                 code=code,
+                tracking_rule=rule,
             )
             created = store.get_definition(conn, portal_id, name)
     except IntegrityError:
@@ -99,11 +107,37 @@ def set_code(db: Database, portal_id: int, name: str, code: str) -> None:
 
 
 def _check_code(code: str) -> None:
+    """Refuse a block the tracking script could not carry: one that does not parse would
+    stop the whole script on every page of the site (domain/code_blocks.py)."""
     if len(code) > MAX_CODE_CHARS:
         raise ValidationError(
             f"A code block holds at most {MAX_CODE_CHARS:,} characters; this has {len(code):,}.",
             errors=[FieldError("The code is too long.", in_="code")],
         )
+    problem = code_blocks.syntax_problem(code)
+    if problem is not None:
+        raise ValidationError(
+            f"The code is not valid JavaScript. {problem.message}.",
+            errors=[FieldError(f"Not valid JavaScript. {problem.message}.", in_="code")],
+        )
+
+
+def tracking_rule(db: Database, portal_id: int, name: str) -> TrackingRule | None:
+    """A visual event's selector and URL rule (None for other events, or none set)."""
+    with db.read() as conn:
+        definition = _live(conn, portal_id, name)
+        return url_rules.decode_rule(
+            store.get_tracking_rule(conn, definition.id), definition.tracking_type
+        )
+
+
+def set_tracking_rule(db: Database, portal_id: int, name: str, raw: object) -> TrackingRule:
+    """Replace a visual event's rule from decoded JSON (the wizard and details page)."""
+    with db.write() as conn:
+        definition = _live(conn, portal_id, name, for_update=True)
+        rule = url_rules.read_rule(raw, definition.tracking_type)
+        store.set_tracking_rule(conn, definition.id, url_rules.encode_rule(rule), now_ms())
+    return rule
 
 
 def get(db: Database, portal_id: int, name: str) -> EventDefinition:

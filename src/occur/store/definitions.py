@@ -70,6 +70,7 @@ def insert_definition(
     properties: Sequence[PropertySpec],
     now_ms: int,
     code: str | None = None,
+    tracking_rule: str | None = None,
 ) -> int:
     definition_id: int = conn.execute(
         insert(defs)
@@ -87,6 +88,7 @@ def insert_definition(
             created_at=now_ms,
             updated_at=now_ms,
             custom_code=code,
+            tracking_rule=tracking_rule,
         )
         .returning(defs.c.id)
     ).scalar_one()
@@ -218,6 +220,19 @@ def get_code(conn: Connection, definition_id: int) -> str | None:
 
 def set_code(conn: Connection, definition_id: int, code: str, now_ms: int) -> None:
     conn.execute(update(defs).where(defs.c.id == definition_id).values(custom_code=code))
+    touch(conn, definition_id, now_ms)
+
+
+def get_tracking_rule(conn: Connection, definition_id: int) -> str | None:
+    """A visual event's rule as stored (JSON; domain/url_rules.py reads it)."""
+    rule: str | None = conn.execute(
+        select(defs.c.tracking_rule).where(defs.c.id == definition_id)
+    ).scalar_one_or_none()
+    return rule
+
+
+def set_tracking_rule(conn: Connection, definition_id: int, rule: str, now_ms: int) -> None:
+    conn.execute(update(defs).where(defs.c.id == definition_id).values(tracking_rule=rule))
     touch(conn, definition_id, now_ms)
 
 
