@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
-from occur.api import crm, definitions, events, health, responses, send
+from occur.api import crm, definitions, events, health, responses, script, send
 from occur.api.context import AppContext
 from occur.api.paths import CanonicalPaths
 from occur.config import Settings
@@ -48,6 +48,7 @@ def create_app(
             *health.routes,
             *definitions.routes,
             *send.routes,
+            *script.routes,
             *events.routes,
             *crm.routes,
             *ui.routes,

@@ -13,6 +13,7 @@ from occur.domain.rate_limits import FailureLimiter
 from occur.services.access import Authenticator
 from occur.services.accounts import SetupCode
 from occur.services.ingest import Ingest
+from occur.services.tracking_script import ScriptCache
 from occur.store.db import Database
 
 
@@ -28,6 +29,8 @@ class AppContext:
     sign_in_failures: FailureLimiter = field(
         default_factory=lambda: FailureLimiter(max_failures=10, window_seconds=900)
     )
+    # Each portal's assembled tracking script, rebuilt when what it carries changes.
+    tracking_scripts: ScriptCache = field(default_factory=ScriptCache)
 
 
 def context(request: Request) -> AppContext:
