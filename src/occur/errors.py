@@ -63,6 +63,13 @@ class MissingScopes(OccurError):
     category = "MISSING_SCOPES"
 
 
+class OriginNotAllowed(OccurError):
+    """This site is not on the portal's allowed domains (Settings, Tracking code)."""
+
+    status = 403
+    category = "FORBIDDEN"
+
+
 class NotFound(OccurError):
     """The requested object was not found."""
 

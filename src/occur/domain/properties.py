@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from occur.domain.languages import iso_639_1
+
 MAX_PROPERTY_LABEL_CHARS = 50
 MAX_CUSTOM_PROPERTIES = 50
 MAX_VALUE_CHARS = 256
@@ -102,7 +104,8 @@ _DEFAULTS: tuple[tuple[str, str, PropertyType, tuple[Option, ...]], ...] = (
     ("hs_element_class", "Element class", _S, ()),
     ("hs_element_id", "Element ID", _S, ()),
     ("hs_element_text", "Element text", _S, ()),
-    ("hs_language", "Language", _E, ()),
+    # ISO 639-1 codes, labelled with the language's English name (domain/languages.py).
+    ("hs_language", "Language", _E, _options(*iso_639_1())),
     ("hs_link_href", "Link href", _S, ()),
     ("hs_operating_system", "Operating system", _S, ()),
     ("hs_operating_version", "Operating version", _S, ()),

@@ -1,4 +1,5 @@
-"""A token bucket per key: the per-portal send rate limit (OCCUR_SEND_RATE_PER_SECOND).
+"""A token bucket per key: the per-portal send rate limit (OCCUR_SEND_RATE_PER_SECOND),
+and the collector's per-visitor and per-address limits.
 
 Pure: the caller passes the time, so the rule is tested without sleeping.
 """
@@ -6,6 +7,7 @@ Pure: the caller passes the time, so the rule is tested without sleeping.
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 
@@ -16,16 +18,24 @@ class _Bucket:
 
 
 class TokenBuckets:
-    """`rate` requests a second per key, with bursts of up to `rate` requests."""
+    """`rate` requests a second per key, with bursts of up to `rate` requests.
 
-    def __init__(self, rate_per_second: float) -> None:
+    Keys may come from the public (an address, a cookie), so at most `max_keys` buckets
+    are kept: past that, the full ones (idle long enough to have refilled, so forgetting
+    them changes nothing) are dropped, and if every bucket is in use, all of them.
+    """
+
+    def __init__(self, rate_per_second: float, max_keys: int = 100_000) -> None:
         self.rate = rate_per_second
-        self._buckets: dict[int, _Bucket] = {}
+        self._max_keys = max_keys
+        self._buckets: dict[Hashable, _Bucket] = {}
 
-    def take(self, key: int, now_seconds: float) -> float:
+    def take(self, key: Hashable, now_seconds: float) -> float:
         """Spend one token; 0 when allowed, else the seconds until one is free."""
         bucket = self._buckets.get(key)
         if bucket is None:
+            if len(self._buckets) >= self._max_keys:
+                self._forget_full(now_seconds)
             bucket = self._buckets[key] = _Bucket(self.rate, now_seconds)
         elapsed = max(0.0, now_seconds - bucket.updated_at)
         bucket.tokens = min(self.rate, bucket.tokens + elapsed * self.rate)
@@ -34,6 +44,19 @@ class TokenBuckets:
             bucket.tokens -= 1
             return 0.0
         return (1 - bucket.tokens) / self.rate
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def _forget_full(self, now_seconds: float) -> None:
+        refill_seconds = 1.0  # any bucket untouched this long is full again
+        self._buckets = {
+            key: bucket
+            for key, bucket in self._buckets.items()
+            if now_seconds - bucket.updated_at < refill_seconds
+        }
+        if len(self._buckets) >= self._max_keys:
+            self._buckets.clear()  # bounded memory beats perfect memory under a flood
 
 
 def retry_after_seconds(wait_seconds: float) -> int:
