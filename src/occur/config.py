@@ -16,6 +16,11 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8800
 DEFAULT_MAX_DEFINITIONS = 500
 DEFAULT_INGEST_QUEUE_EVENTS = 50_000
+# The tracking script's collector: requests a second per visitor (utk) and per address.
+# A page sends a beacon per page view and per batch of events, so 20 leaves a person
+# clicking quickly ample room; 100 lets a whole office behind one address browse.
+DEFAULT_COLLECT_VISITOR_RATE = 20
+DEFAULT_COLLECT_ADDRESS_RATE = 100
 SECRET_KEY_FILE = "secret.key"
 SQLITE_FILE = "occur.sqlite"
 
@@ -82,6 +87,8 @@ class Settings:
     trust_proxy: bool = False
     send_rate_per_second: int = 0  # 0: no per-portal limit
     ingest_queue_events: int = DEFAULT_INGEST_QUEUE_EVENTS
+    collect_visitor_rate_per_second: int = DEFAULT_COLLECT_VISITOR_RATE  # 0: no limit
+    collect_address_rate_per_second: int = DEFAULT_COLLECT_ADDRESS_RATE  # 0: no limit
 
     @classmethod
     def from_env(
@@ -118,6 +125,12 @@ class Settings:
             send_rate_per_second=_non_negative_int(env, "OCCUR_SEND_RATE_PER_SECOND", 0),
             ingest_queue_events=_positive_int(
                 env, "OCCUR_INGEST_QUEUE_EVENTS", DEFAULT_INGEST_QUEUE_EVENTS
+            ),
+            collect_visitor_rate_per_second=_non_negative_int(
+                env, "OCCUR_COLLECT_VISITOR_RATE_PER_SECOND", DEFAULT_COLLECT_VISITOR_RATE
+            ),
+            collect_address_rate_per_second=_non_negative_int(
+                env, "OCCUR_COLLECT_ADDRESS_RATE_PER_SECOND", DEFAULT_COLLECT_ADDRESS_RATE
             ),
         )
 

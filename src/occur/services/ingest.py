@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from occur.domain import completions as rules
@@ -73,6 +73,15 @@ class Ingest:
         inputs = rules.read_batch(body)
         return await self._send(portal_id, inputs, lambda i: f"inputs[{i}].")
 
+    async def collect(self, build: Callable[[bool], Awaitable[SendJob]]) -> Receipt:
+        """Store one tracking-script beacon (services/collect.py) through the same writer,
+        so that the collector's 204 also means committed.
+
+        `build(fresh)` makes the job from definitions, read fresh from the store when
+        `fresh`: a job built on a definition that changed meanwhile is built again.
+        """
+        return await self._store_built(build)
+
     def close(self) -> None:
         """Store what is queued and stop the writer (server shutdown)."""
         self.writer.close()
@@ -82,11 +91,20 @@ class Ingest:
         self._check_rate(portal_id)
         read = [_read(item, prefix(i)) for i, item in enumerate(raw)]
         received_at = now_ms()
+
+        async def build(fresh: bool) -> SendJob:
+            completions = await self._prepare(portal_id, read, prefix, fresh)
+            return SendJob(portal_id, tuple(completions), received_at)
+
+        return await self._store_built(build)
+
+    async def _store_built(self, build: Callable[[bool], Awaitable[SendJob]]) -> Receipt:
+        """Build the job, store it, and build it again from fresh definitions while the
+        writer finds one it was validated against has changed since."""
         fresh = False
         for _ in range(_MAX_VALIDATIONS):
-            completions = await self._prepare(portal_id, read, prefix, fresh)
-            job = SendJob(portal_id, tuple(completions), received_at)
-            result = await self._store(job, len(raw))
+            job = await build(fresh)
+            result = await self._store(job, max(1, len(job.completions)))
             if not result.stale:
                 break
             fresh = True

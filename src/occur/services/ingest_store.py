@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from occur.domain.collection import Visit
 from occur.domain.completions import Completion
 from occur.domain.identity import Identity, IdentityKind
 from occur.domain.objects import CONTACT, ObjectType, find_object_type
@@ -32,6 +33,7 @@ from occur.services.clock import now_ms
 from occur.store import crm as crm_store
 from occur.store import definitions as definition_store
 from occur.store import events as event_store
+from occur.store import tracking as tracking_store
 from occur.store import visitors as visitor_store
 from occur.store.db import Database, HeldConnection
 from occur.store.events import NewEvent
@@ -50,6 +52,9 @@ class SendJob:
     portal_id: int
     completions: tuple[Completion, ...]
     received_at: int
+    # A tracking-script beacon's visitor, page views and rejections (services/collect.py),
+    # stored in the same transaction as its completions.
+    visit: Visit | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,7 @@ def _store_portal(
     _create_records(conn, portal_id, accepted, lookups, now)
     rows, counts = _new_events(conn, accepted, lookups)
     event_store.insert_events(conn, portal_id, rows, received_at=now)
+    _store_visits(conn, portal_id, accepted, lookups, now)
     results: list[SendResult] = []
     for job, found in zip(jobs, problems, strict=True):
         if found:
@@ -149,7 +155,15 @@ def missing_records(
 
 
 def _refs(jobs: Sequence[SendJob]) -> list[RecordRef]:
-    return [(c.object_type_id, c.identity) for job in jobs for c in job.completions]
+    refs = [(c.object_type_id, c.identity) for job in jobs for c in job.completions]
+    refs += [(CONTACT.type_id, _visitor(job.visit)) for job in jobs if job.visit is not None]
+    return refs
+
+
+def _visitor(visit: Visit) -> Identity:
+    """A beacon's visitor is looked up and created like a utk completion's, even when the
+    beacon holds only page views."""
+    return Identity(IdentityKind.UTK, visit.utk, "utk")
 
 
 def _look_up(
@@ -211,7 +225,8 @@ def _create_records(
 ) -> None:
     """Contacts for unknown emails and visitors for unknown utks, once each."""
     emails: set[str] = set()
-    utks: set[str] = set()
+    utks = {job.visit.utk for job in accepted if job.visit is not None}
+    utks -= lookups.visitors.keys()
     for job in accepted:
         for c in job.completions:
             if c.identity.kind is IdentityKind.EMAIL and c.identity.value not in lookups.contacts:
@@ -223,6 +238,18 @@ def _create_records(
     )
     lookups.contacts.update({record.values["email"]: record.id for record in created})
     lookups.visitors.update(visitor_store.insert_visitors(conn, portal_id, utks, now))
+
+
+def _store_visits(
+    conn: Connection, portal_id: int, accepted: Sequence[SendJob], lookups: _Lookups, now: int
+) -> None:
+    """Beacons' page views (a repeated uuid is skipped) and rejection counts."""
+    visits = [job.visit for job in accepted if job.visit is not None]
+    for visit in visits:
+        visitor_id = lookups.visitors[visit.utk].id
+        tracking_store.insert_page_views(conn, portal_id, visitor_id, visit.page_views, now)
+    rejections = [rejection for visit in visits for rejection in visit.rejections]
+    tracking_store.count_rejections(conn, portal_id, rejections, now)
 
 
 def _new_events(
