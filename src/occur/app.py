@@ -9,13 +9,14 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
-from occur.api import crm, definitions, events, health, responses, script, send
+from occur.api import collector, crm, definitions, events, health, responses, script, send
 from occur.api.context import AppContext
 from occur.api.paths import CanonicalPaths
 from occur.config import Settings
 from occur.errors import OccurError
 from occur.services.access import Authenticator
 from occur.services.accounts import SetupCode
+from occur.services.collect import Collector, CollectSettings
 from occur.services.ingest import Ingest, IngestSettings
 from occur.store.db import Database, open_database
 from occur.ui import routes as ui
@@ -48,6 +49,7 @@ def create_app(
             *health.routes,
             *definitions.routes,
             *send.routes,
+            *collector.routes,
             *script.routes,
             *events.routes,
             *crm.routes,
@@ -67,6 +69,14 @@ def create_app(
         db=db,
         authenticator=Authenticator(db),
         ingest=ingest,
+        collector=Collector(
+            db,
+            ingest,
+            CollectSettings(
+                visitor_rate_per_second=settings.collect_visitor_rate_per_second,
+                address_rate_per_second=settings.collect_address_rate_per_second,
+            ),
+        ),
         setup_code=setup_code,
     )
     return app

@@ -37,7 +37,8 @@ def _camel(snake: str) -> str:
 
 def test_every_route_is_in_api_md(tmp_path: Path) -> None:
     doc = (ROOT / "docs" / "api.md").read_text()
-    rows = set(re.findall(r"^\| (GET|POST|PATCH|PUT|DELETE) \| `([^`]+)` \|", doc, re.MULTILINE))
+    methods = "GET|POST|PATCH|PUT|DELETE|OPTIONS"
+    rows = set(re.findall(rf"^\| ({methods}) \| `([^`]+)` \|", doc, re.MULTILINE))
     routes = _routes(tmp_path)
     assert routes
     missing = [f"{m} {p}" for m, p in routes if (m, p) not in rows]

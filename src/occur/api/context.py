@@ -12,6 +12,7 @@ from occur.domain.access import Principal
 from occur.domain.rate_limits import FailureLimiter
 from occur.services.access import Authenticator
 from occur.services.accounts import SetupCode
+from occur.services.collect import Collector
 from occur.services.ingest import Ingest
 from occur.services.tracking_script import ScriptCache
 from occur.store.db import Database
@@ -23,6 +24,7 @@ class AppContext:
     db: Database
     authenticator: Authenticator
     ingest: Ingest
+    collector: Collector  # the tracking script's collector, on top of `ingest`
     # Printed by `occur serve` while no user exists; None: first-run sign-up is closed.
     setup_code: SetupCode | None = None
     # Per address: 10 wrong passwords in 15 minutes, then wait (an online guessing cap).

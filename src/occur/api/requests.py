@@ -26,7 +26,12 @@ async def read_json(request: Request, limit_bytes: int = DEFAULT_BODY_LIMIT_BYTE
         if size > limit_bytes:
             raise _too_large(limit_bytes)
         chunks.append(chunk)
-    raw = b"".join(chunks)
+    return decode_json(b"".join(chunks))
+
+
+def decode_json(raw: bytes) -> Any:
+    """Decode a JSON body read some other way (the collector's pixel carries it in its
+    query), with the same errors as read_json."""
     if not raw.strip():
         raise ValidationError(
             "The request needs a JSON body.",
