@@ -518,34 +518,41 @@
     var count = add(panel, "div", "font-size:12px;color:#57606a");
     var confirm = add(panel, "button", "margin:10px 8px 0 0", "Confirm");
     var cancel = add(panel, "button", "margin:10px 0 0", "Cancel");
+    box.id = "outline";
     shown.id = "selector";
     count.id = "matches";
     confirm.id = "confirm";
     cancel.id = "cancel";
     confirm.disabled = true;
-    var chosen = null, selector = "";
+    var chosen = null, hovered = null, selector = "";
 
-    function outline(element) {
+    // The element under the pointer is outlined with its proposed selector; a click
+    // holds it (and is not passed to the page) until Confirm or Cancel.
+    function show(element) {
       var r = element.getBoundingClientRect(), s = box.style;
       s.display = "block";
       s.left = r.left + "px";
       s.top = r.top + "px";
       s.width = r.width + "px";
       s.height = r.height + "px";
+      selector = selectorFor(element);
+      shown.textContent = selector;
+      var n = d.querySelectorAll(selector).length;
+      count.textContent = "Matches " + n + (n === 1 ? " element." : " elements.");
     }
     function onMove(event) {
-      if (!chosen && event.target !== host && event.target instanceof Element) outline(event.target);
+      var target = event.target;
+      if (chosen || target === host || target === hovered || !(target instanceof Element)) return;
+      hovered = target;
+      show(target);
     }
     function onPick(event) {
       if (event.target === host || !(event.target instanceof Element)) return; // our panel
       event.preventDefault();
       event.stopImmediatePropagation();
-      chosen = event.target;
-      selector = selectorFor(chosen);
-      outline(chosen);
-      shown.textContent = selector;
-      var n = d.querySelectorAll(selector).length;
-      count.textContent = "Matches " + n + (n === 1 ? " element." : " elements.");
+      chosen = hovered = event.target;
+      show(chosen);
+      hint.textContent = "Confirm sends this selector to occur; Cancel picks again.";
       confirm.disabled = false;
     }
     function stop() {
@@ -569,8 +576,9 @@
       stop();
     });
     cancel.addEventListener("click", function () {
-      chosen = null;
+      chosen = hovered = null;
       shown.textContent = count.textContent = "";
+      hint.textContent = "occur: point at an element and click it.";
       confirm.disabled = true;
       box.style.display = "none";
     });
