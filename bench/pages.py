@@ -258,6 +258,13 @@ def _pages(data: Dataset) -> list[Page]:
             breakdown,
         ),
         Page(
+            "  its Other and (no value) lines, after the page",
+            analyze(range="365d", breakdown=ENUM, metric="unique").replace(
+                "?", "/analyze/no-value?"
+            ),
+            ('"noValue":', '"other":'),
+        ),
+        Page(
             f"analyze: 30d, filter {ENUM}={FILTER_OPTION}",
             analyze(range="30d", filterProperty=ENUM, filterValue=FILTER_OPTION),
             chart,

@@ -125,6 +125,34 @@ def test_breakdown_filter_and_csv(
     assert table[1:] == [["2026-03-01", "3", "1"], ["2026-03-08", "0", "1"]]
 
 
+def test_a_unique_breakdown_counts_its_last_lines_after_the_page(
+    browser: TestClient, db: Database, tenant: Tenant, admin: Person
+) -> None:
+    name = _setup(browser, db, tenant)
+    sign_in(browser, admin.email)
+    base = f"/app/{tenant.portal_id}/events/{name}"
+    query = "range=custom&start=2026-03-01&end=2026-03-14&breakdown=plan&metric=unique"
+    page = browser.get(f"{base}?{query}")
+    # Pro: c1, c3; free (labelled with an <img> payload): c2, c1; the lines left for
+    # later are not plain rows yet
+    assert [r[1] for r in _table(page.text, "breakdown")] == ["2", "2"]
+    assert page.text.count('data-later="') == 2
+    later = re.search(r'data-rest="([^"]+)"', page.text)
+    assert later is not None
+    counted = browser.get(later.group(1).replace("&amp;", "&"))
+    assert counted.json() == {"other": 0, "noValue": 1}  # two values only; c4 sent no plan
+    # without script, the lines link to the same page counted in full
+    link = re.search(r'<a href="([^"]+complete=1)">Count</a>', page.text)
+    assert link is not None
+    full = browser.get(link.group(1).replace("&amp;", "&"))
+    assert {r[0]: r[1] for r in _table(full.text, "breakdown")}["<em>(no value)</em>"] == "1"
+    assert "data-later" not in full.text and "data-rest" not in full.text
+    # completions add up, so their lines come with the page and the same answer
+    totals = browser.get(f"{base}/analyze/rest?{query.replace('unique', 'total')}")
+    assert totals.json() == {"other": 0, "noValue": 1}
+    assert browser.get(f"{base}/analyze/rest?range=7d").status_code == 400
+
+
 def test_bad_options_are_explained_not_crashed_on(
     browser: TestClient, db: Database, tenant: Tenant, admin: Person
 ) -> None:

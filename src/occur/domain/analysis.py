@@ -161,12 +161,16 @@ class Breakdown:
     `other` counts completions (or records) with a value outside the top ones, `no_value`
     those whose completion holds no value for the property. With unique records the lines
     need not add up to the range's total: one person may have completed with two values.
+    For unique records both take a pass over every completion in the range (one of them
+    an anti-join), so the page may leave them for a second request
+    (services.analysis.breakdown_rest).
     """
 
     property_name: str
     property_label: str
-    other: int
-    no_value: int
+    # None: not counted yet (the page asks for them once it shows)
+    other: int | None
+    no_value: int | None
 
 
 @dataclass(frozen=True)

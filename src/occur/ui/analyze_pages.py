@@ -4,10 +4,12 @@ table and a CSV download, with a filter and a breakdown."""
 from __future__ import annotations
 
 import json
+from functools import partial
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from occur.domain.analysis import (
@@ -32,11 +34,29 @@ _INTERVAL_LABELS = {Interval.DAY: "Day", Interval.WEEK: "Week", Interval.MONTH: 
 async def analyze_tab(request: Request) -> Response:
     page = await portal_page(request)
     definition = await event_of(request, page)
+    later = request.query_params.get("complete") != "1"
     try:
-        query, result = await _analysis(request, page, definition)
+        query, result = await _analysis(request, page, definition, rest_later=later)
     except OccurError as exc:
         return _page(request, page, definition, None, None, exc, status=400)
     return _page(request, page, definition, query, result, None)
+
+
+async def analyze_rest(request: Request) -> Response:
+    """The "Other" and "(no value)" lines the tab left for later: analyze.js asks for
+    them once the page shows (without script, they link to the page counted in full)."""
+    page = await portal_page(request)
+    definition = await event_of(request, page)
+    try:
+        query = await _query(request, page)
+        other, no_value = await run_in_threadpool(
+            analysis.breakdown_rest, page.ctx.db, page.portal_id, definition.id, query
+        )
+    except OccurError as exc:
+        return JSONResponse({"message": exc.message}, status_code=400)
+    return JSONResponse(
+        {"other": other, "noValue": no_value}, headers={"Cache-Control": "no-store"}
+    )
 
 
 async def analyze_csv(request: Request) -> Response:
@@ -55,19 +75,31 @@ async def analyze_csv(request: Request) -> Response:
 
 
 async def _analysis(
-    request: Request, page: PortalPage, definition: EventDefinition
+    request: Request,
+    page: PortalPage,
+    definition: EventDefinition,
+    *,
+    rest_later: bool = False,
 ) -> tuple[AnalysisQuery, Analysis]:
+    query = await _query(request, page)
+    result = await run_in_threadpool(
+        partial(analysis.analyze, rest_later=rest_later),
+        page.ctx.db,
+        page.portal_id,
+        definition.id,
+        query,
+    )
+    return query, result
+
+
+async def _query(request: Request, page: PortalPage) -> AnalysisQuery:
     portal = await run_in_threadpool(accounts.portal, page.ctx.db, page.portal_id)
-    query = read_analysis_query(
+    return read_analysis_query(
         request.query_params.multi_items(),
         now_ms=now_ms(),
         time_zone=portal.time_zone,
         week_start=portal.week_start,
     )
-    result = await run_in_threadpool(
-        analysis.analyze, page.ctx.db, page.portal_id, definition.id, query
-    )
-    return query, result
 
 
 def _page(
@@ -99,6 +131,7 @@ def _page(
             "figure": _figure(result) if result else None,
             "labels": _bucket_labels(result) if result else [],
             "csv_query": str(params),
+            "complete_query": _with_complete(request),
             "plotly_url": PLOTLY_URL,
         },
         page=page,
@@ -108,6 +141,12 @@ def _page(
 
 _FORM_FIELDS = ("range", "start", "end", "interval", "metric", "filterProperty", "filterValue",
                 "breakdown")  # fmt: skip
+
+
+def _with_complete(request: Request) -> str:
+    """This page's query string asking for every line counted before it shows."""
+    items = [(k, v) for k, v in request.query_params.multi_items() if k != "complete"]
+    return urlencode([*items, ("complete", "1")])
 
 
 def _bucket_labels(result: Analysis) -> list[str]:
@@ -132,4 +171,5 @@ _E = "/app/{portal_id:int}/events/{name:str}"
 routes = [
     Route(_E, analyze_tab, methods=["GET"]),
     Route(f"{_E}/analyze.csv", analyze_csv, methods=["GET"]),
+    Route(f"{_E}/analyze/rest", analyze_rest, methods=["GET"]),
 ]

@@ -42,5 +42,28 @@ function syncRangeFields() {
 document.addEventListener("change", (event) => {
   if (event.target.matches("[data-range]")) syncRangeFields();
 });
+// A unique breakdown's "Other" and "(no value)" lines are counted after the page shows
+// (they are its slowest counts); until then, and without script, they link to the page
+// counted in full. A line whose count is 0 goes, as the server leaves such lines out.
+async function fillLaterLines() {
+  const table = document.querySelector("table[data-rest]");
+  if (!table) return;
+  const rows = table.querySelectorAll("tr[data-later]");
+  for (const row of rows) row.querySelector("td.num").setAttribute("aria-busy", "true");
+  try {
+    const response = await fetch(table.dataset.rest, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const counts = await response.json();
+    for (const row of rows) {
+      const count = counts[row.dataset.later];
+      if (count === 0) row.remove();
+      else row.querySelector("td.num").textContent = Number(count).toLocaleString("en-US");
+    }
+  } finally {
+    for (const row of rows) row.querySelector("td.num")?.removeAttribute("aria-busy");
+  }
+}
+
 syncRangeFields();
 draw();
+fillLaterLines();
