@@ -16,6 +16,7 @@ from occur.ui import (
     events_pages,
     records_pages,
     settings_pages,
+    tracking_pages,
     wizard_pages,
 )
 from occur.ui.assets import PLOTLY_URL, STATIC_DIR, plotly_js
@@ -58,7 +59,7 @@ def wrap_for_pages(
     return handle
 
 
-_API_PREFIXES = ("/events/v3", "/crm/", "/healthz", "/static/")
+_API_PREFIXES = ("/events/v3", "/crm/", "/healthz", "/static/", "/collect/", "/js/")
 _PAGE_ERRORS = {
     404: ("Not found", "There is no such page."),
     405: ("Not allowed", "That page cannot be used this way."),
@@ -70,6 +71,7 @@ routes: list[BaseRoute] = [
     *auth_pages.routes,
     *settings_pages.routes,
     *wizard_pages.routes,
+    *tracking_pages.routes,
     *events_pages.routes,
     # after every fixed /events/... path (the wizard's /events/new): {name} matches anything
     *analyze_pages.routes,
