@@ -95,9 +95,9 @@ def test_the_method_step_lists_every_method_and_why_some_are_off(
     for text in (as_admin, as_member):
         for label in ("Send data via API", "JavaScript code", "Visual event", "Import spreadsheet"):
             assert label in text
-        assert "Comes with the tracking script." in text
         assert "Comes with spreadsheet import." in text
-        assert re.search(r'value="visual"[^>]*disabled', text)
+        assert re.search(r'value="import"[^>]*disabled', text)
+        assert not re.search(r'value="visual"[^>]*disabled', text)
     assert not re.search(r'value="javascript"[^>]*disabled', as_admin)
     assert re.search(r'value="javascript"[^>]*disabled', as_member)
     assert "Only admins manage code blocks." in as_member
@@ -370,7 +370,7 @@ def test_methods_that_are_not_available_yet_are_refused(
     browser: TestClient, db: Database, tenant: Tenant, admin: Person
 ) -> None:
     sign_in(browser, admin.email)
-    for method, reason in (("visual", "tracking script"), ("import", "spreadsheet import")):
+    for method, reason in (("import", "spreadsheet import"),):
         refused = create(browser, tenant, {**ENUM_FORM, "method": method})
         assert refused.status_code == 400
         found = re.search(r'<p class="error" id="e-method">([^<]*)</p>', refused.text)
@@ -621,3 +621,88 @@ def test_a_problem_only_the_server_finds_opens_its_step(page: Page, live: Live) 
     expect(page.get_by_label("Event label")).to_have_value("Too long a label")
     summary.get_by_role("link").click()
     expect(page.get_by_label("Property label")).to_be_focused()
+
+
+VISUAL_FORM = {"method": "visual", "label": "Clicked buy", "object": "CONTACT"}
+
+
+def test_a_clicked_element_and_a_visited_url_event_keep_their_rules(
+    browser: TestClient, db: Database, tenant: Tenant, member: Person
+) -> None:
+    sign_in(browser, member.email)  # no code involved: members may create them
+    clicked = done_name(
+        create(
+            browser,
+            tenant,
+            {**VISUAL_FORM, "visual_kind": "CLICKED_ELEMENT", "selector": " #buy ", "url_op": ""},
+        )
+    )
+    found = definitions.get(db, tenant.portal_id, clicked)
+    assert found.tracking_type == "CLICKED_ELEMENT"
+    rule = definitions.tracking_rule(db, tenant.portal_id, clicked)
+    assert rule is not None and (rule.selector, rule.url) == ("#buy", None)
+    visited = done_name(
+        create(
+            browser,
+            tenant,
+            {
+                **VISUAL_FORM,
+                "label": "Saw pricing",
+                "visual_kind": "VISITED_URL",
+                "selector": "ignored for pages",
+                "url_op": "query_param_is",
+                "url_param": "plan",
+                "url_value": "pro",
+            },
+        )
+    )
+    rule = definitions.tracking_rule(db, tenant.portal_id, visited)
+    assert rule is not None and rule.selector is None and rule.url is not None
+    assert (rule.url.op, rule.url.param, rule.url.value) == ("query_param_is", "plan", "pro")
+    assert definitions.get(db, tenant.portal_id, visited).tracking_type == "VISITED_URL"
+
+
+def test_a_visual_event_without_its_rule_is_explained_beside_the_field(
+    browser: TestClient, db: Database, tenant: Tenant, admin: Person
+) -> None:
+    sign_in(browser, admin.email)
+    no_selector = create(browser, tenant, {**VISUAL_FORM, "visual_kind": "CLICKED_ELEMENT"})
+    assert no_selector.status_code == 400
+    assert 'id="e-selector"' in no_selector.text
+    assert 'data-open-step="visual"' in no_selector.text
+    assert 'value="Clicked buy"' in no_selector.text  # what was typed stays
+    no_value = create(
+        browser, tenant, {**VISUAL_FORM, "visual_kind": "VISITED_URL", "url_op": "contains"}
+    )
+    assert no_value.status_code == 400 and 'id="e-url_value"' in no_value.text
+    assert definitions.list_page(db, tenant.portal_id, _ALL).definitions == []
+
+
+def _picker(client: TestClient, tenant: Tenant, path: str, data: dict[str, str]) -> Any:
+    page = new_page(tenant)
+    token = csrf_of(client.get(page).text)
+    return client.post(f"{page}/picker{path}", data={"csrf_token": token, **data})
+
+
+def test_a_picker_token_works_once_for_its_user_only(
+    browser_factory: Callable[[], TestClient], tenant: Tenant, admin: Person, member: Person
+) -> None:
+    ann, bob = browser_factory(), browser_factory()
+    sign_in(ann, admin.email)
+    sign_in(bob, member.email)
+    bad = _picker(ann, tenant, "", {"page_url": "javascript:alert(1)"})
+    assert bad.status_code == 400 and "https://" in bad.json()["message"]
+    started = _picker(ann, tenant, "", {"page_url": "https://shop.test/p?x=1#top"}).json()
+    assert started["openUrl"] == f"https://shop.test/p?x=1#occur-picker={started['token']}"
+    assert started["origin"] == "https://shop.test"
+    picked = {"token": started["token"], "selector": "#buy"}
+    stolen = _picker(bob, tenant, "/redeem", picked)  # another user of the portal
+    assert stolen.status_code == 400
+    first = _picker(ann, tenant, "/redeem", picked)
+    assert first.status_code == 200 and first.json() == {"selector": "#buy"}
+    replayed = _picker(ann, tenant, "/redeem", picked)
+    assert replayed.status_code == 400 and "used already" in replayed.json()["message"]
+    unknown = _picker(ann, tenant, "/redeem", {"token": "forged", "selector": "#x"})
+    assert unknown.status_code == 400
+    no_csrf = ann.post(f"{new_page(tenant)}/picker/redeem", data=picked)
+    assert no_csrf.status_code == 403

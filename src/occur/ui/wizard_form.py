@@ -32,7 +32,10 @@ STEPS = (
     ("details", "Details"),
     ("properties", "Properties"),
     ("code", "Code"),
+    ("visual", "What to track"),
 )
+# The visual step's fields, in the order shown.
+VISUAL_FIELDS = ("visual_kind", "selector", "page_url", "url_op", "url_param", "url_value")
 STEP_ORDER = {key: index for index, (key, _) in enumerate(STEPS)}
 
 
@@ -75,6 +78,26 @@ class WizardForm:
     code: str = ""
     # The event name wizard.js predicted and wrote into the code block.
     code_event_name: str = ""
+    # Visual events: CLICKED_ELEMENT or VISITED_URL, the selector, the page to pick on,
+    # and the URL rule (url_op "" = every page, for clicks).
+    visual_kind: str = "CLICKED_ELEMENT"
+    selector: str = ""
+    page_url: str = ""
+    url_op: str = ""
+    url_param: str = ""
+    url_value: str = ""
+
+    def tracking_rule(self) -> dict[str, Any]:
+        """The visual rule as the definitions service reads it (domain/url_rules.py)."""
+        rule: dict[str, Any] = {}
+        if self.visual_kind == "CLICKED_ELEMENT":
+            rule["selector"] = self.selector
+        if self.url_op:
+            url = {"op": self.url_op, "value": self.url_value}
+            if self.url_op.startswith("query_param"):
+                url["param"] = self.url_param
+            rule["url"] = url
+        return rule
 
 
 _ROW_FIELD = re.compile(r"p-(\d{1,4})-(label|name|type|description)")
@@ -92,6 +115,10 @@ def read_wizard(form: FormData) -> WizardForm:
         code=text_field(form, "code"),
         code_event_name=text_field(form, "code_event_name"),
     )
+    for key in VISUAL_FIELDS:
+        setattr(wizard, key, text_field(form, key))
+    if wizard.visual_kind not in ("CLICKED_ELEMENT", "VISITED_URL"):
+        wizard.visual_kind = "CLICKED_ELEMENT"
     rows: dict[int, PropertyRow] = {}
     options: dict[int, dict[int, OptionRow]] = {}
     for key, value in form.multi_items():
@@ -186,6 +213,12 @@ _TOP_FIELDS = {
     "primaryObject": "object",
     "propertyDefinitions": "properties",
     "code": "code",
+    "trackingRule": "visual_kind",
+    "trackingRule.selector": "selector",
+    "trackingRule.url": "url_op",
+    "trackingRule.url.op": "url_op",
+    "trackingRule.url.value": "url_value",
+    "trackingRule.url.param": "url_param",
 }
 _PROPERTY_PATH = re.compile(r"propertyDefinitions\[(\d+)\](?:\.(\w+)(?:\[(\d+)\](?:\.(\w+))?)?)?")
 _ROW_ATTRS = ("label", "name", "type", "description")
@@ -218,6 +251,12 @@ _FIELD_NAMES = {
     "object": "Associated object",
     "properties": "Properties",
     "code": "Code",
+    "visual_kind": "What to track",
+    "selector": "Element",
+    "page_url": "Page to pick on",
+    "url_op": "Pages",
+    "url_param": "Query parameter",
+    "url_value": "URL",
 }
 _ROW_FIELD_NAMES = {
     "label": "Property label",
@@ -244,6 +283,8 @@ def step_of(key: str) -> str | None:
         return "properties"
     if key in ("label", "description", "object"):
         return "details"
+    if key in VISUAL_FIELDS:
+        return "visual"
     return key if key in STEP_ORDER else None
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,11 +23,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from occur.domain import definitions as rules
+from occur.domain import url_rules
 from occur.domain.definitions import EventDefinition, fully_qualified_name
 from occur.domain.objects import OBJECT_TYPES
 from occur.domain.properties import DEFAULT_PROPERTIES, MAX_CUSTOM_PROPERTIES, PropertyType
 from occur.errors import NotFound, OccurError
-from occur.services import definitions
+from occur.services import definitions, picker
 from occur.ui import wizard_examples
 from occur.ui.event_pages import TYPE_LABELS
 from occur.ui.events_pages import METHOD_LABELS
@@ -98,9 +100,9 @@ METHODS: tuple[Method, ...] = (
         "visual",
         "Visual event",
         "Point at a button or a page on your website; no code needed.",
-        "CLICKED_ELEMENT",
-        available=False,
-        unavailable_reason="Comes with the tracking script.",
+        url_rules.CLICKED_ELEMENT,  # or VISITED_URL, as the visual step says
+        available=True,
+        steps=("details", "properties", "visual"),
     ),
     Method(
         "import",
@@ -203,15 +205,21 @@ async def create_event(request: Request) -> Response:
         )
     sent = submission(wizard)
     code = wizard.code if "code" in method.steps and wizard.code.strip() else None
+    tracking_type, rule = method.tracking_type, None
+    if "visual" in method.steps:
+        tracking_type, rule = wizard.visual_kind, wizard.tracking_rule()
     try:
         created = await run_in_threadpool(
-            definitions.create,
+            partial(
+                definitions.create,
+                max_definitions=page.ctx.settings.max_definitions,
+                tracking_type=tracking_type,
+                code=code,
+                tracking_rule=rule,
+            ),
             page.ctx.db,
             page.portal_id,
             sent.body,
-            max_definitions=page.ctx.settings.max_definitions,
-            tracking_type=method.tracking_type,
-            code=code,
         )
     except OccurError as exc:
         errors = form_errors(exc.errors, sent) or {"": exc.message}
@@ -236,6 +244,43 @@ async def _settle_code(
         if fixed == code:
             return
     await run_in_threadpool(definitions.set_code, page.ctx.db, page.portal_id, created.name, fixed)
+
+
+async def picker_start(request: Request) -> Response:
+    """POST …/new/picker (page_url): a one-time token and the page address to open with
+    it, for wizard.js (services/picker.py tells the whole round trip)."""
+    page = await portal_page(request)
+    form = await read_form(request, page.viewer)
+    try:
+        started = await run_in_threadpool(
+            picker.start,
+            page.ctx.db,
+            page.portal_id,
+            page.viewer.user.id,
+            text_field(form, "page_url"),
+        )
+    except OccurError as exc:
+        return JSONResponse({"message": exc.message}, status_code=400)
+    answer = {"token": started.token, "openUrl": started.open_url, "origin": started.page_origin}
+    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+
+async def picker_redeem(request: Request) -> Response:
+    """POST …/new/picker/redeem (token, selector): the selector, once the token is spent."""
+    page = await portal_page(request)
+    form = await read_form(request, page.viewer)
+    try:
+        selector = await run_in_threadpool(
+            picker.redeem,
+            page.ctx.db,
+            page.portal_id,
+            page.viewer.user.id,
+            text_field(form, "token"),
+            text_field(form, "selector"),
+        )
+    except OccurError as exc:
+        return JSONResponse({"message": exc.message}, status_code=400)
+    return JSONResponse({"selector": selector}, headers={"Cache-Control": "no-store"})
 
 
 def done_url(definition: EventDefinition) -> str:
@@ -332,5 +377,7 @@ routes = [
     Route(_N, new_event, methods=["GET"]),
     Route(_N, create_event, methods=["POST"]),
     Route(f"{_N}/check-names", check_names, methods=["GET"]),
+    Route(f"{_N}/picker", picker_start, methods=["POST"]),
+    Route(f"{_N}/picker/redeem", picker_redeem, methods=["POST"]),
     Route(f"{_N}/done", created_page, methods=["GET"]),
 ]

@@ -424,6 +424,83 @@
     setTimeout(() => form.requestSubmit(submitter), 0);
   });
 
+  // ---- Visual events: what to track, and the picker ----
+  // The picker opens the customer's page with a one-time token; the tracking script
+  // there posts the chosen selector back to this window, naming occur's origin as the
+  // only receiver. Only a message from that page's origin, carrying that token, counts,
+  // and the server spends the token before the selector is used (services/picker.py).
+
+  const visualStep = form.querySelector('[data-step="visual"]');
+  const urlOp = form.querySelector('[data-role="url-op"]');
+  const urlParam = form.querySelector('[data-role="url-param"]');
+  const pickerStatus = form.querySelector('[data-role="picker-status"]');
+  let picking = null; // {token, origin} while a picker window is open
+
+  function visualKind() {
+    const checkedKind = form.querySelector('[data-role="visual-kind"]:checked');
+    return checkedKind ? checkedKind.value : "CLICKED_ELEMENT";
+  }
+
+  function syncVisual() {
+    const kind = visualKind();
+    for (const part of visualStep.querySelectorAll("div[data-visual]")) {
+      part.hidden = part.dataset.visual !== kind;
+    }
+    const anyPage = urlOp.querySelector('option[data-visual]');
+    anyPage.hidden = anyPage.disabled = kind !== "CLICKED_ELEMENT";
+    if (anyPage.disabled && urlOp.value === "") urlOp.value = "contains";
+    urlParam.hidden = !urlOp.value.startsWith("query_param");
+  }
+
+  async function startPicker() {
+    const pageField = form.querySelector('[data-role="picker-page"]');
+    const body = new FormData();
+    body.set("csrf_token", form.elements.csrf_token.value);
+    body.set("page_url", pageField.value);
+    const response = await fetch(visualStep.dataset.pickerUrl, { method: "POST", body });
+    const answer = await response.json();
+    if (!response.ok) {
+      setError(pageField, answer.message);
+      return pageField.focus();
+    }
+    setError(pageField, "");
+    picking = { token: answer.token, origin: answer.origin };
+    pickerStatus.textContent = "Point at the element on your page, then confirm there.";
+    window.open(answer.openUrl, "_blank");
+  }
+
+  async function redeem(data) {
+    const body = new FormData();
+    body.set("csrf_token", form.elements.csrf_token.value);
+    body.set("token", data.token);
+    body.set("selector", data.selector);
+    picking = null;
+    const response = await fetch(visualStep.dataset.pickerUrl + "/redeem", { method: "POST", body });
+    const answer = await response.json();
+    const selector = form.querySelector('[data-role="selector"]');
+    if (!response.ok) {
+      pickerStatus.textContent = answer.message;
+      return;
+    }
+    selector.value = answer.selector;
+    setError(selector, "");
+    pickerStatus.textContent = "Picked. Check the selector below; you may edit it.";
+    selector.focus();
+  }
+
+  window.addEventListener("message", (event) => {
+    const data = event.data;
+    if (!picking || event.origin !== picking.origin) return;
+    if (!data || data.type !== "occur-picker" || data.token !== picking.token) return;
+    if (typeof data.selector !== "string") return;
+    redeem(data);
+  });
+  visualStep.addEventListener("change", (event) => {
+    if (event.target.matches('[data-role="visual-kind"], [data-role="url-op"]')) syncVisual();
+  });
+  form.querySelector('[data-action="pick"]').addEventListener("click", startPicker);
+  syncVisual();
+
   // ---- Start ----
 
   for (const row of rows()) wireRow(row);
