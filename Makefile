@@ -33,6 +33,7 @@ bench: $(VENV)/.test-installed  ## hot-path benchmarks, each against a baseline 
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 	@echo "== bench/ingest.py"; $(BIN)/python -m bench.ingest $(INGEST_ARGS)
 	@echo "== bench/pages.py"; $(BIN)/python -m bench.pages $(PAGES_ARGS)
+	@echo "== bench/collector.py"; $(BIN)/python -m bench.collector $(COLLECTOR_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

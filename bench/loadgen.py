@@ -37,13 +37,16 @@ class Payload:
     """What to send: one JSON item with a uuid mark, alone or `batch` times in `inputs`.
 
     Every item gets a distinct uuid (`{run}-{process}-{counter}`), so that occur stores
-    each one instead of skipping it as a retry.
+    each one instead of skipping it as a retry. An item may hold the mark several times
+    (a collector beacon with several events): each gets the same uuid, which the item
+    makes distinct with a suffix of its own.
     """
 
     path: str
     token: str
     item: str
     batch: int = 0  # 0: the body is the item itself; n: {"inputs": [n items]}
+    headers: tuple[tuple[str, str], ...] = ()  # sent besides Host, auth and content ones
 
     @property
     def events_per_request(self) -> int:
@@ -138,8 +141,7 @@ class _Requests:
 
     def __init__(self, load: Load, process_index: int) -> None:
         payload = load.payload
-        before, after = payload.item.split(UUID_MARK)
-        self._before, self._after = before.encode(), after.encode()
+        self._parts = [part.encode() for part in payload.item.split(UUID_MARK)]
         self._batch = payload.batch
         self._uuid_prefix = f"{load.run_id}-{process_index}-".encode()
         self._counter = 0
@@ -148,12 +150,13 @@ class _Requests:
             f"Host: {load.host}:{load.port}\r\n"
             f"Authorization: Bearer {payload.token}\r\n"
             "Content-Type: application/json\r\n"
-            "Content-Length: "
+            + "".join(f"{name}: {value}\r\n" for name, value in payload.headers)
+            + "Content-Length: "
         ).encode()
 
     def _item(self) -> bytes:
         self._counter += 1
-        return b"%s%s%d%s" % (self._before, self._uuid_prefix, self._counter, self._after)
+        return (b"%s%d" % (self._uuid_prefix, self._counter)).join(self._parts)
 
     def next(self) -> bytes:
         if self._batch:

@@ -27,6 +27,7 @@ app = Starlette(
     routes=[
         Route("/events/v3/send", accept, methods=["POST"]),
         Route("/events/v3/send/batch", accept, methods=["POST"]),
+        Route("/collect/{portal_id:int}", accept, methods=["POST"]),  # bench/collector.py
     ]
 )
 
