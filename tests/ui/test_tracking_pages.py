@@ -104,3 +104,32 @@ def test_rejected_completions_list_what_the_collector_dropped(
     assert "<code>plan</code>" in listed.text and "INVALID_ENUMERATION_OPTION" in listed.text
     events_list = browser.get(f"/app/{tenant.portal_id}/events").text
     assert f"/app/{tenant.portal_id}/events/rejected" in events_list
+
+
+def test_a_visual_events_rule_is_shown_and_changed_on_its_details_tab(
+    browser: TestClient, db: Database, tenant: Tenant, member: Person
+) -> None:
+    created = definitions.create(
+        db,
+        tenant.portal_id,
+        {"label": "Clicked buy", "primaryObject": "CONTACT"},
+        max_definitions=10,
+        tracking_type="CLICKED_ELEMENT",
+        tracking_rule={"selector": "#buy<b>", "url": {"op": "contains", "value": "/shop"}},
+    )
+    sign_in(browser, member.email)
+    page = f"/app/{tenant.portal_id}/events/{created.fully_qualified_name}/details"
+    shown = browser.get(page).text
+    assert 'value="#buy&lt;b&gt;"' in shown and 'value="/shop"' in shown
+    action = page.replace("/details", "/rule")
+    saved = post_form(
+        browser, page, action, {"selector": ".cta", "url_op": "", "url_value": "", "url_param": ""}
+    )
+    assert saved.status_code == 303
+    rule = definitions.tracking_rule(db, tenant.portal_id, created.name)
+    assert rule is not None and (rule.selector, rule.url) == (".cta", None)
+    refused = post_form(browser, page, action, {"selector": " ", "url_op": "is", "url_value": ""})
+    assert refused.status_code == 400
+    assert 'id="e-selector"' in refused.text and 'id="e-url_value"' in refused.text
+    rule = definitions.tracking_rule(db, tenant.portal_id, created.name)
+    assert rule is not None and rule.selector == ".cta"

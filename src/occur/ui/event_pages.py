@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from occur.domain import url_rules
 from occur.domain.definitions import EventDefinition
 from occur.domain.event_cursors import encode_cursor
 from occur.domain.event_queries import read_event_query
@@ -228,10 +229,16 @@ async def _details_page(
         code = await run_in_threadpool(
             definitions.code, page.ctx.db, page.portal_id, definition.name
         )
+    rule = None
+    if definition.tracking_type in url_rules.VISUAL_TRACKING_TYPES:
+        rule = await run_in_threadpool(
+            definitions.tracking_rule, page.ctx.db, page.portal_id, definition.name
+        )
     shown = {
         "label": definition.label,
         "description": definition.description,
         "code": code or "",
+        **_rule_fields(rule),
         **values,
     }
     return render(
@@ -242,6 +249,8 @@ async def _details_page(
             "errors": errors,
             "values": shown,
             "has_code": definition.tracking_type == definitions.CUSTOM_SCRIPT,
+            "visual": definition.tracking_type in url_rules.VISUAL_TRACKING_TYPES,
+            "url_ops": _URL_OPS,
             "saved": request.query_params.get("saved", ""),
         },
         page=page,
@@ -282,6 +291,52 @@ async def code_save(request: Request) -> Response:
     return redirect(f"{event_values(definition, '')['base']}/details?saved=code")
 
 
+_URL_OPS = (("is", "URL is"), ("contains", "URL contains"), ("begins_with", "URL begins with"),
+            ("matches_wildcard", "URL matches (* for anything)"),
+            ("query_param_is", "Query parameter is"),
+            ("query_param_contains", "Query parameter contains"))  # fmt: skip
+_RULE_FIELDS = ("selector", "url_op", "url_param", "url_value")
+_RULE_ERRORS = {"trackingRule.selector": "selector", "trackingRule.url": "url_op",
+                "trackingRule.url.op": "url_op", "trackingRule.url.value": "url_value",
+                "trackingRule.url.param": "url_param"}  # fmt: skip
+
+
+def _rule_fields(rule: url_rules.TrackingRule | None) -> dict[str, str]:
+    if rule is None:
+        return {}
+    url = rule.url
+    return {
+        "selector": rule.selector or "",
+        "url_op": url.op if url else "",
+        "url_param": (url.param or "") if url else "",
+        "url_value": url.value if url else "",
+    }
+
+
+async def rule_save(request: Request) -> Response:
+    """Change what a visual event tracks: its selector and its page rule."""
+    page = await portal_page(request)
+    definition = await event_of(request, page)
+    form = await read_form(request, page.viewer)
+    values = {k: text_field(form, k).strip() for k in _RULE_FIELDS}
+    raw: dict[str, object] = {}
+    if definition.tracking_type == url_rules.CLICKED_ELEMENT:
+        raw["selector"] = values["selector"]
+    if values["url_op"]:
+        url = {"op": values["url_op"], "value": values["url_value"]}
+        if values["url_op"] in url_rules.QUERY_OPS:
+            url["param"] = values["url_param"]
+        raw["url"] = url
+    try:
+        await run_in_threadpool(
+            definitions.set_tracking_rule, page.ctx.db, page.portal_id, definition.name, raw
+        )
+    except OccurError as exc:
+        errors = {_RULE_ERRORS.get(e.in_ or "", "url_op"): e.message for e in exc.errors}
+        return await _details_page(request, page, definition, errors, values, 400)
+    return redirect(f"{event_values(definition, '')['base']}/details?saved=rule")
+
+
 async def event_delete(request: Request) -> Response:
     page = await portal_page(request)
     definition = await event_of(request, page)
@@ -298,6 +353,7 @@ routes = [
     Route(f"{_E}/activity", activity_tab, methods=["GET"]),
     Route(f"{_E}/details", details_tab, methods=["GET"]),
     Route(f"{_E}/details", details_save, methods=["POST"]),
+    Route(f"{_E}/rule", rule_save, methods=["POST"]),
     Route(f"{_E}/code", code_save, methods=["POST"]),
     Route(f"{_E}/delete", event_delete, methods=["POST"]),
 ]
