@@ -133,6 +133,8 @@ def test_an_email_that_is_not_one_is_kept_aside_not_refused() -> None:
     assert (found.email, found.unreadable_email) == (None, "not an email")
     assert read_beacon(beacon(identify={"email": "  "})).email is None
     assert read_beacon(beacon(identify={})).email is None
+    assert read_beacon(beacon(identify={"email": 5})).unreadable_email == "a number"
+    assert read_beacon(beacon(identify={"firstname": "Ada"})) == read_beacon(beacon())
 
 
 def test_a_pageview_ignores_name_and_properties() -> None:

@@ -146,8 +146,13 @@ def _identify(r: FieldReader, raw: object) -> tuple[str | None, str | None]:
     identify = r.obj(raw, "identify")
     if identify is None:
         return None, None
-    text = r.get(identify, "email", str, "identify.email")
-    if text is None or not text.strip():
+    raw = identify.get("email")
+    if raw is None or raw == "":
+        return None, None
+    # What a page passed to identify() is not the beacon's structure: a value that is
+    # not an email is counted, and the beacon's events are stored all the same.
+    text = raw if isinstance(raw, str) else json_type_name(raw)
+    if not text.strip():
         return None, None
     email = normalise_email(text)
     if email is None or NUL in email:

@@ -68,6 +68,8 @@ class Visit:
     utk: str
     page_views: tuple[PageView, ...] = ()
     rejections: tuple[Rejection, ...] = ()
+    # The contact the visitor is to be tied to first (identify), if any.
+    email: str | None = None
 
 
 def plan_beacon(
@@ -113,7 +115,7 @@ def plan_beacon(
                 values=with_context(values, context),
             )
         )
-    return completions, Visit(beacon.utk, tuple(views), tuple(rejections))
+    return completions, Visit(beacon.utk, tuple(views), tuple(rejections), beacon.email)
 
 
 def _page_view(event: TrackedEvent, beacon: Beacon, at: int) -> PageView:

@@ -17,6 +17,13 @@ from occur.domain.occurrences import value_limit_chars
 from occur.domain.user_agents import Agent
 
 _UTM_PARAMETERS = ("source", "medium", "campaign", "term", "content")
+_NAMES = (
+    "hs_page_url", "hs_page_title", "hs_referrer", "hs_language", "hs_screen_width",
+    "hs_screen_height", *(f"hs_utm_{name}" for name in _UTM_PARAMETERS), "hs_browser",
+    "hs_operating_system", "hs_operating_version", "hs_device_type",
+)  # fmt: skip
+# Every beacon fills these: their limits are worked out once.
+_LIMITS = {name: value_limit_chars(name) for name in _NAMES}
 
 
 def page_values(page: Page, agent: Agent) -> dict[str, str]:
@@ -39,7 +46,7 @@ def page_values(page: Page, agent: Agent) -> dict[str, str]:
     for name, value in found.items():
         text = str(value).replace(NUL, "").strip() if value is not None else ""
         if text:
-            values[name] = text[: value_limit_chars(name)]
+            values[name] = text[: _LIMITS[name]]
     return values
 
 

@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from occur.domain import origins
 from occur.domain.beacons import Beacon, EventKind
@@ -23,7 +23,6 @@ from occur.domain.page_context import page_values
 from occur.domain.rate_limits import TokenBuckets, retry_after_seconds
 from occur.domain.user_agents import read_user_agent
 from occur.errors import NotFound, OriginNotAllowed, RateLimited
-from occur.services import visitors
 from occur.services.clock import now_ms
 from occur.services.ingest import Ingest, Receipt
 from occur.services.ingest_store import SendJob
@@ -77,10 +76,11 @@ class Collector:
         _spend(self._per_address, address, "this address")
 
     async def collect(self, portal_id: int, beacon: Beacon, user_agent: str) -> Receipt:
-        """Store what the beacon carries; answered once committed."""
+        """Store what the beacon carries; answered once committed. Its identify is done
+        by the writer, in the same transaction and before its completions
+        (services/visitors.identify_in), unless this visitor was just identified so."""
         _spend(self._per_visitor, (portal_id, beacon.utk), "this visitor")
-        if beacon.email is not None:
-            await self._identify(portal_id, beacon.utk, beacon.email)
+        email = beacon.email if not self._identified_lately(portal_id, beacon) else None
         received_at = now_ms()
         context = page_values(beacon.page, read_user_agent(user_agent))
         names = {
@@ -92,9 +92,12 @@ class Collector:
         async def build(fresh: bool) -> SendJob:
             definitions = await self._ingest.definitions.get_many(portal_id, names, fresh=fresh)
             completions, visit = plan_beacon(portal_id, beacon, definitions, context, received_at)
-            return SendJob(portal_id, tuple(completions), received_at, visit)
+            return SendJob(portal_id, tuple(completions), received_at, replace(visit, email=email))
 
-        return await self._ingest.collect(build)
+        receipt = await self._ingest.collect(build)
+        if email is not None:
+            self._remember_identified(portal_id, beacon.utk, email)
+        return receipt
 
     async def portal(self, portal_id: int) -> TrackingSettings | None:
         """The portal's tracking settings (cached a few seconds); None: no such portal."""
@@ -119,15 +122,19 @@ class Collector:
         """After this process changed the settings: use them from the next beacon on."""
         self._portals.pop(portal_id, None)
 
-    async def _identify(self, portal_id: int, utk: str, email: str) -> None:
-        """The visitor's contact, before its completions are stored, so they land on it."""
+    def _identified_lately(self, portal_id: int, beacon: Beacon) -> bool:
+        """Pages repeat identify on every view: a visitor tied to this address a moment
+        ago by this process needs no write (its completions find the contact anyway)."""
+        if beacon.email is None:
+            return False
+        known = self._identified.get((portal_id, beacon.utk))
+        return (
+            known is not None and known[0] == beacon.email.lower() and known[1] > time.monotonic()
+        )
+
+    def _remember_identified(self, portal_id: int, utk: str, email: str) -> None:
         key = (portal_id, utk)
-        now = time.monotonic()
-        known = self._identified.get(key)
-        if known is not None and known[0] == email.lower() and known[1] > now:
-            return
-        await asyncio.to_thread(visitors.identify, self._db, portal_id, utk, email)
-        self._identified[key] = (email.lower(), now + IDENTIFIED_TTL_SECONDS)
+        self._identified[key] = (email.lower(), time.monotonic() + IDENTIFIED_TTL_SECONDS)
         self._identified.move_to_end(key)
         while len(self._identified) > MAX_IDENTIFIED:
             self._identified.popitem(last=False)

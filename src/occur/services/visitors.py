@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from occur.domain.crm import normalise_email
@@ -51,18 +52,24 @@ def identify(db: Database, portal_id: int, utk: str, email: str) -> Identified:
 
 
 def _identify(db: Database, portal_id: int, utk: str, address: str) -> Identified:
-    key = address.lower()
-    now = now_ms()
     with db.write() as conn:
-        found = visitor_store.find_visitors(conn, portal_id, [utk], lock=True, exclusive=True)
-        visitor = found.get(utk) or visitor_store.insert_visitors(conn, portal_id, [utk], now)[utk]
-        contacts = crm_store.contact_ids_by_email(conn, portal_id, CONTACT, [key])
-        created = key not in contacts
-        if created:
-            record = crm_store.insert_objects(conn, portal_id, CONTACT, [{"email": address}], now)
-            contacts[key] = record[0].id
-        contact_id = contacts[key]
-        if visitor.contact_id != contact_id:
-            visitor_store.set_contact(conn, visitor.id, contact_id, now)
-        moved = event_store.attach_visitor_events(conn, visitor.id, contact_id)
+        return identify_in(conn, portal_id, utk, address, now_ms())
+
+
+def identify_in(conn: Connection, portal_id: int, utk: str, address: str, now: int) -> Identified:
+    """identify inside a write transaction the caller holds: the collector's writer runs
+    it in the transaction that stores the beacon's completions (services/collect.py),
+    `address` already read by normalise_email."""
+    key = address.lower()
+    found = visitor_store.find_visitors(conn, portal_id, [utk], lock=True, exclusive=True)
+    visitor = found.get(utk) or visitor_store.insert_visitors(conn, portal_id, [utk], now)[utk]
+    contacts = crm_store.contact_ids_by_email(conn, portal_id, CONTACT, [key])
+    created = key not in contacts
+    if created:
+        record = crm_store.insert_objects(conn, portal_id, CONTACT, [{"email": address}], now)
+        contacts[key] = record[0].id
+    contact_id = contacts[key]
+    if visitor.contact_id != contact_id:
+        visitor_store.set_contact(conn, visitor.id, contact_id, now)
+    moved = event_store.attach_visitor_events(conn, visitor.id, contact_id)
     return Identified(contact_id, created, moved)
