@@ -12,7 +12,7 @@ from tree_sitter import Language, Parser
 
 from occur.config import Settings
 from occur.domain.code_blocks import wrap
-from occur.services import collect, definitions
+from occur.services import definitions, tracking_settings
 from occur.services.definitions import CUSTOM_SCRIPT
 from occur.services.tracking_script import tracker_source
 from occur.store import definitions as definition_store
@@ -87,7 +87,9 @@ def test_etag_answers_304_and_changes_with_what_the_script_carries(
         assert again.headers["etag"] == first and again.content == b""
     assert client.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
 
-    collect.set_tracking_settings(db, tenant.portal_id, allowed_domains="", consent_required=True)
+    tracking_settings.update_tracking_settings(
+        db, tenant.portal_id, allowed_domains="", consent_required=True
+    )
     consent = client.get(url, headers={"If-None-Match": first})
     assert consent.status_code == 200 and consent.headers["etag"] != first
     assert _config(consent.text)["consentRequired"] is True

@@ -22,11 +22,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
 
-from occur.services import access, collect, definitions
+from occur.domain.objects import CONTACT
+from occur.services import access, crm, definitions, tracking_settings
 from occur.services.tracking_script import tracker_source
 from occur.store.db import Database, open_database
 from tests.conftest import CHROMIUM, skip_or_fail
 from tests.e2e.conftest import server_env, start_server, stop_server
+from tests.support.events import stored_events
 from tests.unit.url_rule_cases import CASES
 
 pytestmark = pytest.mark.e2e
@@ -97,6 +99,9 @@ class Browser:
     errors: list[str]
     payloads: list[dict[str, Any]] = field(default_factory=list)
     requests: list[dict[str, str]] = field(default_factory=list)
+    # True: captured payloads go on to the live collector, and its statuses are kept.
+    forward: bool = False
+    statuses: list[int] = field(default_factory=list)
 
     def capture(self, route: Route) -> None:
         request = route.request
@@ -104,9 +109,15 @@ class Browser:
             data = re.search(r"[?&]d=([^&]+)", request.url)
             assert data, request.url
             padded = data[1] + "=" * (-len(data[1]) % 4)
-            self.payloads.append(json.loads(base64.urlsafe_b64decode(padded)))
+            payload = json.loads(base64.urlsafe_b64decode(padded))
         else:
-            self.payloads.append(json.loads(request.post_data or "null"))
+            payload = json.loads(request.post_data or "null")
+        if self.forward:  # counted once the collector answered
+            answer = route.fetch()
+            self.statuses.append(answer.status)
+            route.fulfill(response=answer)
+        else:
+            route.fulfill(status=204, headers={"Access-Control-Allow-Origin": "*"})
         self.requests.append(
             {
                 "method": request.method,
@@ -115,7 +126,7 @@ class Browser:
                 "content_type": request.headers.get("content-type", ""),
             }
         )
-        route.fulfill(status=204, headers={"Access-Control-Allow-Origin": "*"})
+        self.payloads.append(payload)
 
     def wait_for(self, count: int, timeout_s: float = 10) -> list[dict[str, Any]]:
         """Pump the browser until `count` payloads arrived; all of them."""
@@ -471,7 +482,9 @@ def test_a_portal_that_waits_for_consent_sends_nothing_before_it(
     occur: Occur, site: Site, browser: Browser
 ) -> None:
     portal = new_portal(occur, "Consent")
-    collect.set_tracking_settings(occur.db, portal, allowed_domains="", consent_required=True)
+    tracking_settings.update_tracking_settings(
+        occur.db, portal, allowed_domains="", consent_required=True
+    )
     name = f"pe{portal}_clicked"
     early = (
         "window.consents = [];\n"
@@ -612,3 +625,50 @@ def test_url_rules_in_the_tracker_agree_with_the_server(browser: Browser) -> Non
     )
     mismatches = [case for case, answer in zip(CASES, answers, strict=True) if answer != case[2]]
     assert not mismatches
+
+
+def test_the_live_collector_stores_what_the_script_sends(
+    occur: Occur, site: Site, browser: Browser
+) -> None:
+    portal = new_portal(occur, "Live")
+    tracking_settings.update_tracking_settings(occur.db, portal, allowed_domains="127.0.0.1",
+                                  consent_required=False)  # fmt: skip
+    demo = definitions.create(
+        occur.db, portal,
+        {"label": "Watched demo", "primaryObject": "CONTACT",
+         "propertyDefinitions": [{"name": "plan", "label": "Plan", "type": "string"}]},
+        max_definitions=50,
+    )  # fmt: skip
+    buy = define(
+        occur, portal, "Clicked buy", "CLICKED_ELEMENT", tracking_rule={"selector": "#buy"}
+    )
+    early = (
+        '_hsq.push(["identify", {email: "Ada@Example.com"}]);\n'
+        f'_hsq.push(["trackCustomBehavioralEvent", {{name: "{demo.fully_qualified_name}",'
+        ' properties: {plan: "pro", not_defined_yet: "kept"}}]);'
+    )
+    body = '<button id="buy" class="cta">Buy</button>'
+    url = site.page("/live.html", occur, portal, early=early, body=body)
+    browser.forward = True
+    browser.page.goto(url + "?utm_source=ads")
+    browser.wait_for(1)
+    browser.page.click("#buy")
+    browser.wait_for(2)
+    assert browser.statuses == [204, 204]
+
+    stored = [e for e in stored_events(occur.db) if e.definition_id == demo.id]
+    (watched,) = stored
+    assert watched.properties["plan"] == "pro"
+    assert watched.properties["not_defined_yet"] == "kept"
+    assert watched.properties["hs_page_url"] == url + "?utm_source=ads"
+    assert watched.properties["hs_utm_source"] == "ads"
+    contact = crm.get(
+        occur.db, portal, CONTACT, str(watched.object_id),
+        id_property=None, archived=False, properties=["email"],
+    )  # fmt: skip
+    assert contact.properties["email"] == "Ada@Example.com"  # found again by any case
+    clicked = definitions.get(occur.db, portal, buy).id
+    (click,) = [e for e in stored_events(occur.db) if e.definition_id == clicked]
+    assert click.object_id == watched.object_id  # the visitor is that contact now
+    assert click.properties["hs_element_id"] == "buy"
+    assert click.properties["hs_element_text"] == "Buy"
