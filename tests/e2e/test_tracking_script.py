@@ -38,6 +38,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Named sites for the cookie-domain test, served by the static site on 127.0.0.1.
+    "--host-resolver-rules=MAP *.example.co.uk 127.0.0.1",
 ]
 # Thrown on purpose by the code blocks of one test: the only page errors allowed.
 EXPECTED_ERROR = "occur-test-expected"
@@ -672,3 +674,20 @@ def test_the_live_collector_stores_what_the_script_sends(
     assert click.object_id == watched.object_id  # the visitor is that contact now
     assert click.properties["hs_element_id"] == "buy"
     assert click.properties["hs_element_text"] == "Buy"
+
+
+def test_the_visitor_cookie_spans_the_registrable_domain(
+    occur: Occur, site: Site, browser: Browser
+) -> None:
+    portal = new_portal(occur, "Subdomains")
+    port = site.base_url.rsplit(":", 1)[1]
+    site.page("/domains.html", occur, portal)
+    browser.page.goto(f"http://shop.example.co.uk:{port}/domains.html")
+    first = browser.wait_for(1)[0]
+    cookie = browser.cookie("hubspotutk")
+    # co.uk is a public suffix: the browser refuses it, example.co.uk is the widest.
+    assert cookie is not None and cookie["domain"] == ".example.co.uk"
+    assert cookie["value"] == first["utk"]
+    assert [c["name"] for c in browser.context.cookies()] == ["hubspotutk"]  # no probe left
+    browser.page.goto(f"http://www.example.co.uk:{port}/domains.html")
+    assert browser.wait_for(2)[1]["utk"] == first["utk"]

@@ -16,7 +16,7 @@
   var visual = config.visual || [];
   var picker = pickerToken();
   var utk = null, identity = null, path = null, referrer = d.referrer;
-  var pending = [], scheduled = false, viewed = false, revoked = false;
+  var pending = [], scheduled = false, viewed = false, revoked = false, refreshed = false;
   var listeners = [], clickRules = [];
 
   // ---- consent: "on" sends, "wait" holds completions in memory, "off" drops them ----
@@ -61,6 +61,7 @@
 
   function forgetVisitor() {
     utk = null;
+    refreshed = false;
     removeCookie(UTK);
   }
 
@@ -77,15 +78,27 @@
     return found;
   }
 
-  function setCookie(name, value) {
-    var base = name + "=" + value + "; path=/; max-age=" + YEAR_AND_A_MONTH + "; SameSite=Lax" +
-      (loc.protocol === "https:" ? "; Secure" : "");
+  // The registrable domain (example.co.uk for shop.example.co.uk): the widest one the
+  // browser lets a probe cookie be set on, found once per page.
+  var cookieDomain = null;
+  function widestDomain() {
+    if (cookieDomain !== null) return cookieDomain;
+    cookieDomain = "";
     var wide = domains();
-    for (var i = 0; i < wide.length; i++) {
-      d.cookie = base + "; domain=" + wide[i]; // refused for public suffixes like co.uk
-      if (cookie(name) === value) return;
+    for (var i = 0; i < wide.length && !cookieDomain; i++) {
+      d.cookie = "occur_probe=1; path=/; domain=" + wide[i]; // refused for public suffixes
+      if (cookie("occur_probe") === "1") {
+        cookieDomain = wide[i];
+        d.cookie = "occur_probe=; path=/; max-age=0; domain=" + wide[i];
+      }
     }
-    d.cookie = base;
+    return cookieDomain;
+  }
+
+  function setCookie(name, value) {
+    var domain = widestDomain();
+    d.cookie = name + "=" + value + "; path=/; max-age=" + YEAR_AND_A_MONTH + "; SameSite=Lax" +
+      (domain ? "; domain=" + domain : "") + (loc.protocol === "https:" ? "; Secure" : "");
   }
 
   function removeCookie(name) {
@@ -96,12 +109,14 @@
     d.cookie = gone;
   }
 
+  // Set (again) once per page, so the cookie lasts 13 months from the last visit.
   function visitor() {
     if (!utk) {
       var found = cookie(UTK);
       utk = /^[0-9a-f]{32}$/.test(found || "") ? found : hex(16);
     }
-    if (cookie(UTK) !== utk) setCookie(UTK, utk);
+    if (!refreshed || cookie(UTK) !== utk) setCookie(UTK, utk);
+    refreshed = true;
     return utk;
   }
 
