@@ -7,7 +7,11 @@ For each backend (issue 5):
       (with the page context and User-Agent the script's beacons carry): events/s as a
       share of (a);
   (c) the same with a page view and nine custom events per beacon, as a page that
-      batches its calls sends: events/s (page views not counted), beside (a) for scale.
+      batches its calls sends: events/s (page views not counted), beside (a) for scale;
+  (s) for reference, `POST /events/v3/send` with the same event (bench/ingest.py's (b)):
+      what the HTTP API's single send gets on the same server in the same run. A
+      beacon's event also stores the twelve page-context values, so it writes four
+      times the value rows of (s).
 The collector's rate limits are turned off for the run (one address, one load
 generator). Ceilings are measured again in every run, alternating with what they bound:
 compare ratios, not absolute rates.
@@ -38,8 +42,9 @@ from .loadgen import UUID_MARK, Payload
 from .report import Row, table
 from .served import Server
 from .tenant import create_tokens, populate
-from .workload import EVENT_NAME, OCCURRED_AT_MS, SENT
+from .workload import EVENT_NAME, OCCURRED_AT_MS, SENT, send_item
 
+SEND = "/events/v3/send"
 EVENTS_PER_BATCHED_BEACON = 9
 USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -122,18 +127,20 @@ def _measure(backend: Backend, options: Options) -> tuple[HttpMeasure, ...]:
         Server(["-m", "occur", "serve", "--port"], env, logs / "occur.log") as occur,
         Server(["-m", "bench.noop_server"], env, logs / "noop.log") as noop,
     ):
-        populate(occur.port, tokens)
+        tenant = populate(occur.port, tokens)
         single, batched = _payloads(tokens.portal_id)
+        send = Payload(SEND, tenant.send_token, send_item(tenant.portal_id, tenant.contact_id))
         conn = options.connections
         a = HttpMeasure("(a)", f"no-op POST, {conn} conn", noop, single, conn)
         b = HttpMeasure("(b)", f"collect, 1 event/beacon, {conn} conn", occur, single, conn)
         label = f"collect, {EVENTS_PER_BATCHED_BEACON} events+view/beacon, {conn} conn"
         c = HttpMeasure("(c)", label, occur, batched, conn)
+        s = HttpMeasure("(s)", f"send (HTTP API), 1 event, {conn} conn", occur, send, conn)
         seconds = options.seconds / options.rounds
         for index in range(options.rounds):
-            for measure in (a, b, c):
+            for measure in (a, b, c, s):
                 measure.run_round(options, seconds, index)
-    return a, b, c
+    return a, b, c, s
 
 
 def _row(backend: str, measure: HttpMeasure, per_beacon: int, ceiling: Row | None) -> Row:
@@ -169,15 +176,16 @@ def _acknowledged(measure: HttpMeasure) -> int:
 
 
 def _measure_backend(backend: Backend, options: Options, outcome: Outcome) -> None:
-    a, b, c = _measure(backend, options)
+    a, b, c, s = _measure(backend, options)
     name = backend.name
     a_row = _row(name, a, 1, None)
     outcome.rows += [
         a_row,
         _row(name, b, 1, a_row),
         _row(name, c, EVENTS_PER_BATCHED_BEACON, a_row),
+        _row(name, s, 1, a_row),
     ]
-    for measure in (a, b, c):
+    for measure in (a, b, c, s):
         result, cpu = measure.result, measure.meter.share
         outcome.notes.append(
             f"{name} {measure.key}: server {cpu.server_cores:.2f} cores, generator "
@@ -190,7 +198,7 @@ def _measure_backend(backend: Backend, options: Options, outcome: Outcome) -> No
                 f"{dict(sorted(result.statuses.items()))}); first: {result.first_failure}"
             )
     beacons_b, beacons_c = _acknowledged(b), _acknowledged(c)
-    expected = (beacons_b + beacons_c * EVENTS_PER_BATCHED_BEACON, beacons_c)
+    expected = (beacons_b + beacons_c * EVENTS_PER_BATCHED_BEACON + _acknowledged(s), beacons_c)
     held = _stored(backend)
     if held != expected:
         outcome.failures.append(

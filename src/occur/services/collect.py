@@ -21,7 +21,7 @@ from occur.domain.beacons import Beacon, EventKind
 from occur.domain.collection import plan_beacon, qualified_event_name
 from occur.domain.page_context import page_values
 from occur.domain.rate_limits import TokenBuckets, retry_after_seconds
-from occur.domain.user_agents import read_user_agent
+from occur.domain.user_agents import MAX_USER_AGENT_CHARS, Agent, read_user_agent
 from occur.errors import NotFound, OriginNotAllowed, RateLimited
 from occur.services.clock import now_ms
 from occur.services.ingest import Ingest, Receipt
@@ -36,6 +36,8 @@ MAX_CACHED_PORTALS = 10_000
 # An identify repeated by every page of a visit is a no-op: skip the write for a while.
 IDENTIFIED_TTL_SECONDS = 60.0
 MAX_IDENTIFIED = 10_000
+# User agents parsed so far: a site's visitors send a few hundred different ones.
+MAX_AGENTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Collector:
         self._per_address = TokenBuckets(address_rate) if address_rate > 0 else None
         self._portals: dict[int, tuple[float, TrackingSettings | None]] = {}
         self._identified: OrderedDict[tuple[int, str], tuple[str, float]] = OrderedDict()
+        self._agents: dict[str, Agent] = {}
 
     async def check_site(self, portal_id: int, page: str | None) -> None:
         """Before a body is read: the portal must exist (404) and the page's site be on
@@ -82,7 +85,7 @@ class Collector:
         _spend(self._per_visitor, (portal_id, beacon.utk), "this visitor")
         email = beacon.email if not self._identified_lately(portal_id, beacon) else None
         received_at = now_ms()
-        context = page_values(beacon.page, read_user_agent(user_agent))
+        context = page_values(beacon.page, await self._agent(user_agent))
         names = {
             qualified_event_name(portal_id, event.name)
             for event in beacon.events
@@ -121,6 +124,18 @@ class Collector:
     def forget_portal(self, portal_id: int) -> None:
         """After this process changed the settings: use them from the next beacon on."""
         self._portals.pop(portal_id, None)
+
+    async def _agent(self, header: str) -> Agent:
+        """A new user agent is parsed off the event loop: ua-parser tries its patterns
+        one by one (milliseconds), and its first use loads them all (about a second)."""
+        key = header[:MAX_USER_AGENT_CHARS]
+        found = self._agents.get(key)
+        if found is None:
+            found = await asyncio.to_thread(read_user_agent, key)
+            if len(self._agents) >= MAX_AGENTS:
+                self._agents.clear()
+            self._agents[key] = found
+        return found
 
     def _identified_lately(self, portal_id: int, beacon: Beacon) -> bool:
         """Pages repeat identify on every view: a visitor tied to this address a moment
