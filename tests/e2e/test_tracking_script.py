@@ -76,13 +76,23 @@ class Site:
         self.thread.start()
 
     def page(
-        self, path: str, occur: Occur, portal_id: int, *, early: str = "", body: str = ""
+        self,
+        path: str,
+        occur: Occur,
+        portal_id: int,
+        *,
+        early: str = "",
+        body: str = "",
+        csp: str = "",
     ) -> str:
-        """Register a page carrying the tag (and `early` calls before it); its URL."""
+        """Register a page carrying the tag (and `early` calls before it); its URL.
+        With `csp`, the page sends that policy and its own scripts carry its nonce."""
+        meta = f'<meta http-equiv="Content-Security-Policy" content="{csp}">' if csp else ""
+        nonce = ' nonce="site-nonce"' if csp else ""
         self.pages[path] = (
-            "<!doctype html><html><head><meta charset=utf-8><title>Shop</title>\n"
-            f"<script>var _hsq = window._hsq = window._hsq || [];\n{early}</script>\n"
-            f'<script async src="{occur.base_url}/js/{portal_id}.js"></script>\n'
+            f"<!doctype html><html><head><meta charset=utf-8>{meta}<title>Shop</title>\n"
+            f"<script{nonce}>var _hsq = window._hsq = window._hsq || [];\n{early}</script>\n"
+            f'<script async{nonce} src="{occur.base_url}/js/{portal_id}.js"></script>\n'
             f"</head><body>{body}</body></html>"
         )
         return self.base_url + path
@@ -691,3 +701,35 @@ def test_the_visitor_cookie_spans_the_registrable_domain(
     assert [c["name"] for c in browser.context.cookies()] == ["hubspotutk"]  # no probe left
     browser.page.goto(f"http://www.example.co.uk:{port}/domains.html")
     assert browser.wait_for(2)[1]["utk"] == first["utk"]
+
+
+def test_a_site_with_a_strict_content_security_policy_runs_everything(
+    occur: Occur, site: Site, browser: Browser
+) -> None:
+    """No eval anywhere: a policy that allows occur's origin (and no 'unsafe-*') is enough
+    for the tracker, code blocks and the picker; any refusal fails the test."""
+    portal = new_portal(occur, "Strict site")
+    ran = f"pe{portal}_ran"
+    define(occur, portal, "Ran", "CUSTOM_SCRIPT",
+           code=f"_hsq.push(['trackCustomBehavioralEvent', {{name: '{ran}'}}]);")  # fmt: skip
+    csp = (
+        f"default-src 'none'; script-src 'nonce-site-nonce' {occur.base_url}; "
+        f"connect-src {occur.base_url}; img-src {occur.base_url}"
+    )
+    # A refused eval throws (which code may catch): the page's own report counts.
+    early = (
+        "window.refused = [];\n"
+        "document.addEventListener('securitypolicyviolation', e => refused.push(e.blockedURI));"
+    )
+    body = "<button id=b>B</button>"
+    url = site.page("/strict.html", occur, portal, csp=csp, early=early, body=body)
+    browser.page.goto(url)
+    browser.wait_for(2)
+    assert [e.get("name") for e in _events(browser.payloads)] == [None, ran]
+    assert browser.page.evaluate("window.refused") == []
+    browser.page.goto("about:blank")  # a new load, not a move within the page
+    browser.page.goto(url + "#occur-picker=tok_strict_1")
+    browser.page.click("#b")
+    assert browser.page.locator("#selector").text_content() == "#b"
+    assert browser.page.locator("#outline").is_visible()
+    assert browser.page.evaluate("window.refused") == []
