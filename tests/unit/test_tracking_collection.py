@@ -18,6 +18,7 @@ from occur.domain.collection import (
     Rejection,
     Visit,
     lenient_values,
+    may_be_defined,
     occurred_at,
     plan_beacon,
     qualified_event_name,
@@ -128,6 +129,14 @@ def test_short_and_qualified_names_name_the_same_event() -> None:
     assert qualified_event_name(7, "viewed_car") == "pe7_viewed_car"
     assert qualified_event_name(7, "pe7_viewed_car") == "pe7_viewed_car"
     assert qualified_event_name(7, "pe8_viewed_car") == "pe7_pe8_viewed_car"
+
+
+def test_only_names_a_definition_could_have_are_looked_up() -> None:
+    assert may_be_defined(7, "pe7_viewed_car")
+    assert may_be_defined(7, "pe7_pe8_viewed_car")
+    assert not may_be_defined(7, "pe7_Viewed Car")
+    assert not may_be_defined(7, "pe7_" + "a" * 51)
+    assert not may_be_defined(7, "pe8_viewed_car")
 
 
 # --- allowed domains ---------------------------------------------------------------------

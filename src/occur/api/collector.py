@@ -36,9 +36,9 @@ async def collect(request: Request) -> Response:
     origin = request.headers.get("origin")
     allowed = False
     try:
+        _check_address(request)  # first: a flood of made-up portals costs no query
         portal_id = await _check_site(request, origin or request.headers.get("referer"))
         allowed = True
-        _check_address(request)
         body = await read_json(request, BODY_LIMIT_BYTES)
         await _store(request, portal_id, body)
     except OccurError as exc:
@@ -65,8 +65,8 @@ async def pixel(request: Request) -> Response:
     """The same beacon as base64url JSON in `d`, for browsers without fetch."""
     status, retry_after = 200, None
     try:
-        portal_id = await _check_site(request, request.headers.get("referer"))
         _check_address(request)
+        portal_id = await _check_site(request, request.headers.get("referer"))
         body = decode_json(_pixel_data(request.query_params.get("d")))
         await _store(request, portal_id, body)
     except OccurError as exc:

@@ -17,7 +17,7 @@ from occur.domain.completions import Completion
 from occur.domain.definitions import EventDefinition, fully_qualified_name
 from occur.domain.fields import NUL, json_type_name
 from occur.domain.identity import Identity, IdentityKind
-from occur.domain.names import MAX_NAME_CHARS, fold_key
+from occur.domain.names import MAX_NAME_CHARS, NAME_PATTERN, fold_key
 from occur.domain.objects import CONTACT
 from occur.domain.occurrences import (
     INVALID_TYPE,
@@ -121,6 +121,16 @@ def plan_beacon(
 def _page_view(event: TrackedEvent, beacon: Beacon, at: int) -> PageView:
     page = beacon.page
     return PageView(event.id, page.url, page.title, page.referrer, at)
+
+
+def may_be_defined(portal_id: int, qualified: str) -> bool:
+    """Whether a qualified name could name a definition at all: only those are looked up
+    in the store, so a page sending made-up names costs no queries."""
+    prefix = fully_qualified_name(portal_id, "")
+    return (
+        qualified.startswith(prefix)
+        and NAME_PATTERN.fullmatch(qualified[len(prefix) :]) is not None
+    )
 
 
 def qualified_event_name(portal_id: int, sent: str) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from occur.domain import origins
 from occur.domain.beacons import Beacon, EventKind
-from occur.domain.collection import plan_beacon, qualified_event_name
+from occur.domain.collection import may_be_defined, plan_beacon, qualified_event_name
 from occur.domain.page_context import page_values
 from occur.domain.rate_limits import TokenBuckets, retry_after_seconds
 from occur.domain.user_agents import MAX_USER_AGENT_CHARS, Agent, read_user_agent
@@ -86,11 +86,12 @@ class Collector:
         email = beacon.email if not self._identified_lately(portal_id, beacon) else None
         received_at = now_ms()
         context = page_values(beacon.page, await self._agent(user_agent))
-        names = {
+        qualified = (
             qualified_event_name(portal_id, event.name)
             for event in beacon.events
             if event.kind is EventKind.EVENT
-        }
+        )
+        names = {name for name in qualified if may_be_defined(portal_id, name)}
 
         async def build(fresh: bool) -> SendJob:
             definitions = await self._ingest.definitions.get_many(portal_id, names, fresh=fresh)
