@@ -49,7 +49,8 @@ def redeem_token(
     )
     if used.rowcount != 1:
         return None
-    return conn.execute(select(t.page_url).where(t.token_hash == token_hash)).scalar_one()
+    page_url: str = conn.execute(select(t.page_url).where(t.token_hash == token_hash)).scalar_one()
+    return page_url
 
 
 def delete_expired(conn: Connection, before_ms: int) -> None:

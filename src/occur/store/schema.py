@@ -114,7 +114,7 @@ event_definitions = Table(
     # runs on every page. Kept out of EventDefinition: the send path never needs it.
     Column("custom_code", Text, nullable=True),
     # Visual events (CLICKED_ELEMENT, VISITED_URL): the selector and URL rule the tracking
-    # script binds, as JSON (domain/tracking_rules.py reads and writes it).
+    # script binds, as JSON (domain/url_rules.py reads and writes it).
     Column("tracking_rule", Text, nullable=True),
     UniqueConstraint("portal_id", "name"),
     Index(None, "portal_id", "deleted_at", "id"),
