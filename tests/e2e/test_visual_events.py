@@ -1,7 +1,10 @@
-"""A visual event from end to end in Chromium, nothing intercepted: an admin creates a
-clicked-element event in occur's wizard by pointing at the button on their own site
-(another origin) with the picker, and a visitor's click on that site is then stored by
-the live collector, while a click elsewhere is not."""
+"""The tracking script from end to end in Chromium, nothing intercepted: what a site on
+another origin sends is stored by the live collector of `occur serve`.
+
+An admin creates a clicked-element event in occur's wizard by pointing at the button on
+their own site with the picker; a visitor's click on it is stored, a click elsewhere is
+not. A completion queued before the script loaded is stored leniently; identify moves
+the visitor's earlier completions to the contact."""
 
 from __future__ import annotations
 
@@ -104,4 +107,47 @@ def test_pick_the_button_in_the_wizard_then_a_click_on_it_is_stored(
     assert first.properties["hs_page_url"] == url
     assert first.visitor_id is not None and first.object_id is None
     assert _stored(occur.db, made.id, 3, timeout_s=0.5) == 2  # "Later" counted nothing
+    visitor.close()
+
+
+def test_queued_calls_are_stored_leniently_and_identify_moves_earlier_ones(
+    occur: Occur,
+    site: Site,
+    chromium: Chromium,
+) -> None:
+    """The lenient path as stored: a completion queued before the script loaded, with
+    60 properties of 2,000 characters, is kept as 50 properties cut to 256 characters;
+    identify later moves the visitor's earlier completions to the new contact."""
+    portal = new_portal(occur, "Lenient shop")
+    made = definitions.create(
+        occur.db,
+        portal,
+        {"label": "Quoted", "primaryObject": "CONTACT"},
+        max_definitions=10,
+        tracking_type="CUSTOM_SCRIPT",
+    )
+    props = "{" + ",".join(f"p{n:02d}: 'x'.repeat(2000)" for n in range(60)) + "}"
+    early = (
+        f"_hsq.push(['trackCustomBehavioralEvent', "
+        f"{{name: '{made.fully_qualified_name}', properties: {props}}}]);"
+    )
+    url = site.page("/quote.html", occur, portal, early=early)
+    visitor = chromium.new_context()
+    shop = visitor.new_page()
+    shop.goto(url)
+    assert _stored(occur.db, made.id, 1) == 1
+    (first,) = [e for e in stored_events(occur.db) if e.definition_id == made.id]
+    custom = {k: v for k, v in first.properties.items() if not k.startswith("hs_")}
+    assert sorted(custom) == [f"p{n:02d}" for n in range(50)]
+    assert {len(v) for v in custom.values()} == {256}
+    assert first.object_id is None and first.visitor_id is not None
+    shop.evaluate(
+        "name => { _hsq.push(['identify', {email: 'grace@example.com'}]);"
+        " _hsq.push(['trackCustomBehavioralEvent', {name, properties: {p00: 'again'}}]); }",
+        made.fully_qualified_name,
+    )
+    assert _stored(occur.db, made.id, 2) == 2
+    both = [e for e in stored_events(occur.db) if e.definition_id == made.id]
+    contacts = {e.object_id for e in both}
+    assert len(contacts) == 1 and None not in contacts  # the first one moved too
     visitor.close()
