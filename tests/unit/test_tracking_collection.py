@@ -34,6 +34,7 @@ from occur.domain.origins import (
     normalise_domain,
     read_allowed_domains,
 )
+from occur.domain.rate_limits import TokenBuckets
 from tests.unit.test_occurrences import B, E, N, definition, spec
 
 UTK = "0123456789abcdef0123456789abcdef"
@@ -178,3 +179,24 @@ def test_settings_lines_are_read_leniently() -> None:
     assert domain_problem("::1") is None
     assert domain_problem("exa mple.com") is not None
     assert domain_problem("a" * 300) is not None
+
+
+# --- rate limits keyed by the public ----------------------------------------------------
+
+
+def test_token_buckets_take_any_key_and_bound_their_memory() -> None:
+    buckets = TokenBuckets(2, max_keys=3)
+    assert [buckets.take(("portal", "utk"), 0.0) for _ in range(3)] == [0.0, 0.0, 0.5]
+    buckets.take("10.0.0.1", 0.0)
+    buckets.take("10.0.0.2", 0.5)
+    assert len(buckets) == 3
+    # A fourth key, a second later: the buckets idle that long were full, and go.
+    buckets.take("10.0.0.3", 1.2)
+    assert len(buckets) == 2  # ("portal", "utk") and 10.0.0.1 went, 10.0.0.2 stayed
+    assert buckets.take(("portal", "utk"), 1.2) == 0.0  # a fresh, full bucket
+    # Every bucket busy: all are forgotten rather than memory growing.
+    busy = TokenBuckets(1, max_keys=2)
+    busy.take("a", 0.0)
+    busy.take("b", 0.0)
+    busy.take("c", 0.1)
+    assert len(busy) == 1
