@@ -259,9 +259,7 @@ def _pages(data: Dataset) -> list[Page]:
         ),
         Page(
             "  its Other and (no value) lines, after the page",
-            analyze(range="365d", breakdown=ENUM, metric="unique").replace(
-                "?", "/analyze/rest?"
-            ),
+            analyze(range="365d", breakdown=ENUM, metric="unique").replace("?", "/analyze/rest?"),
             ('"noValue":', '"other":'),
         ),
         Page(

@@ -83,7 +83,7 @@ def _rows(target: _Target, first_id: int) -> tuple[Rows, Rows]:
         tuple({**event, "id": i, "uuid": f"storage-{i}"}[name] for name in EVENT_COLUMNS)
         for i in ids
     ]
-    value = {"definition_id": target.definition_id, "occurred_at": OCCURRED_AT_MS}
+    value = {"definition_id": target.definition_id, "occurred_at": OCCURRED_AT_MS, "record_key": 1}
     value_rows = [
         tuple(
             {**value, "event_id": i, "name": k, "value_key": value_key(v), "value": v}[name]
