@@ -305,6 +305,27 @@ def test_query_searches_text_properties(seeded: TestClient) -> None:
     assert deal_names(seeded, {"query": "100%"}) == ["Negative_100% deal"]
 
 
+def test_query_finds_values_that_json_writes_escaped(api: TestClient) -> None:
+    """The document text is only a first sieve: quotes, backslashes and accents are
+    escaped there, and a property name matches it too, yet neither may change results."""
+    rows = [
+        {"email": "q@x.test", "firstname": 'Say "hi"', "lastname": "back\\slash"},
+        {"email": "e@x.test", "firstname": "Élodie", "lastname": "Müller"},
+        {"email": "n@x.test", "firstname": "Plain", "lastname": "Name"},
+    ]
+    r = api.post(
+        f"{OBJECTS}/contacts/batch/create", json={"inputs": [{"properties": p} for p in rows]}
+    )
+    assert r.status_code == 201, r.text
+    assert emails(api, {"query": '"hi"'}) == ["q@x.test"]
+    assert emails(api, {"query": "k\\s"}) == ["q@x.test"]
+    assert emails(api, {"query": "ülle"}) == ["e@x.test"]
+    assert emails(api, {"query": "MÜLL"}) == ["e@x.test"]
+    assert emails(api, {"query": "firstname"}) == []  # a key, not a value
+    assert emails(api, {"query": "lain na"}) == []  # across two values
+    assert emails(api, {"query": "plain"}) == ["n@x.test"]
+
+
 def test_archived_records_are_not_found(seeded: TestClient) -> None:
     first = search(seeded, "deals", {"limit": 1})["results"][0]
     assert seeded.delete(f"{OBJECTS}/deals/{first['id']}").status_code == 204
