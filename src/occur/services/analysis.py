@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import partial
 from typing import TypeVar
 
 from sqlalchemy import Connection
@@ -170,9 +169,8 @@ def _records_by(
     and the records with another value ("Other") or with a completion without one
     ("(no value)"), counted as such since they do not add up.
 
-    Each count is its own statement on its own connection, all at once, and so is each
-    top value's series: one grouped pass for all ten sorts every value's rows together
-    (PostgreSQL, 365 days: 224 ms in one pass, 128 ms as ten statements at once)."""
+    Each count is its own statement on its own connection, all at once (_value_series
+    says how the top values' series are counted)."""
     name = query.breakdown
     assert name is not None
     start_ms, end_ms = bounds[0], bounds[-1]
@@ -186,11 +184,7 @@ def _records_by(
     other = None
     if not later:
         other = _start(db, lambda c: _other(c, counted, name, start_ms, end_ms, wanted))
-    lines = [
-        _start(db, partial(_value_series, counted=counted, name=name, value=v, bounds=bounds))
-        for v in wanted
-    ]
-    per_value = {value: line.result() for value, line in zip(wanted, lines, strict=True)}
+    per_value = _value_series(db, counted, name, wanted, bounds)
     breakdown = Breakdown(
         name,
         _label(definition, name),
@@ -202,9 +196,23 @@ def _records_by(
 
 
 def _value_series(
-    conn: Connection, *, counted: Counted, name: str, value: str, bounds: list[int]
-) -> list[int]:
-    return store.value_bucket_counts(conn, counted, name, [value], bounds)[value]
+    db: Database, counted: Counted, name: str, wanted: list[str], bounds: list[int]
+) -> dict[str, list[int]]:
+    """Each top value's unique records per bucket. On PostgreSQL, a statement per value,
+    all at once: one grouped pass sorts every value's rows together (365 days: 224 ms
+    in one pass, 128 ms as ten statements at once). SQLite counts a value per bucket by
+    index ranges, which ten statements at once did no faster (101 ms in one, 155 ms as
+    ten), so there it stays one statement."""
+    if db.is_sqlite:
+        return _start(
+            db, lambda c: store.value_bucket_counts(c, counted, name, wanted, bounds)
+        ).result()
+
+    def series_of(value: str) -> Callable[[Connection], list[int]]:
+        return lambda conn: store.value_bucket_counts(conn, counted, name, [value], bounds)[value]
+
+    lines = [_start(db, series_of(value)) for value in wanted]
+    return {value: line.result() for value, line in zip(wanted, lines, strict=True)}
 
 
 def _other(
