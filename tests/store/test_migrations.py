@@ -8,7 +8,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from occur.domain.properties import DEFAULT_PROPERTIES
 from occur.services import access, definitions
 from occur.store import migrate
 from occur.store.db import Database, open_database
@@ -99,22 +98,3 @@ def test_sqlite_runs_in_wal_with_full_sync_and_foreign_keys(tmp_path: Path) -> N
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     db.dispose()
-
-
-def test_older_definitions_get_the_language_options(db: Database) -> None:
-    """0008 gives hs_language the ISO 639-1 options on definitions made before them, as
-    new definitions get them, and moves the version so cached copies are read again."""
-    portal, _token = access.create_portal(db, "Old")
-    made = definitions.create(
-        db, portal.id, {"label": "Old", "primaryObject": "CONTACT"}, max_definitions=5
-    )
-    migrate.downgrade(db, "0007")
-    before = definitions.get(db, portal.id, made.name)
-    language = before.property_named("hs_language")
-    assert language is not None and language.options == ()
-    migrate.upgrade(db)
-    after = definitions.get(db, portal.id, made.name)
-    language = after.property_named("hs_language")
-    default = next(p for p in DEFAULT_PROPERTIES if p.name == "hs_language")
-    assert language is not None and language.options == default.options
-    assert len(default.options) > 150 and after.version == before.version + 1

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, o
 
 from occur.domain.definitions import EventDefinition, MatchingRule
 from occur.domain.objects import OBJECT_TYPES, find_object_type
-from occur.domain.properties import Option, PropertySpec, PropertyType
+from occur.domain.properties import DEFAULT_PROPERTIES, Option, PropertySpec, PropertyType
 from occur.store.schema import event_definitions as defs
 from occur.store.schema import event_properties as props
 from occur.store.schema import portals
@@ -267,7 +267,9 @@ def _property_values(definition_id: int, spec: PropertySpec, now_ms: int) -> dic
         "label": spec.label,
         "type": spec.type.value,
         "description": spec.description,
-        "options": _options_json(spec.options),
+        "options": []
+        if spec.name in _DEFAULT_OPTIONS and spec.hubspot_defined
+        else _options_json(spec.options),
         "hubspot_defined": spec.hubspot_defined,
         "display_order": spec.display_order,
         "hidden": spec.hidden,
@@ -289,13 +291,16 @@ def _options_json(options: Sequence[Option]) -> list[dict[str, Any]]:
     ]
 
 
+# HubSpot's default properties are read-only, so their options are the domain's own,
+# never the copy a row holds: hs_language's 184 options made every definition twice as
+# slow to read, and definitions made before a default gained options get them too.
+_DEFAULT_OPTIONS = {spec.name: spec.options for spec in DEFAULT_PROPERTIES}
+
+
 def _property(row: Row[Any]) -> PropertySpec:
-    return PropertySpec(
-        name=row.name,
-        label=row.label,
-        type=PropertyType(row.type),
-        description=row.description,
-        options=tuple(
+    options = _DEFAULT_OPTIONS.get(row.name) if row.hubspot_defined else None
+    if options is None:
+        options = tuple(
             Option(
                 label=o["label"],
                 value=o["value"],
@@ -304,7 +309,13 @@ def _property(row: Row[Any]) -> PropertySpec:
                 description=o["description"],
             )
             for o in row.options
-        ),
+        )
+    return PropertySpec(
+        name=row.name,
+        label=row.label,
+        type=PropertyType(row.type),
+        description=row.description,
+        options=options,
         hubspot_defined=row.hubspot_defined,
         display_order=row.display_order,
         hidden=row.hidden,
