@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# The suite runs on every core (pytest-xdist); PYTEST_ARGS="-n 0 -k …" for one process.
+PYTEST_ARGS ?= -n auto
 
 .PHONY: run test check bench clean
 
