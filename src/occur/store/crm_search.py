@@ -161,4 +161,4 @@ def _query(object_type: ObjectType, query: str) -> ColumnElement[bool]:
 
 
 # Characters that json.dumps writes as themselves: printable ASCII but `"` and `\`.
-_VERBATIM_IN_JSON = re.compile(r'[ !#-\[\]-~]+')
+_VERBATIM_IN_JSON = re.compile(r"[ !#-\[\]-~]+")
