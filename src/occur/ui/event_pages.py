@@ -21,6 +21,7 @@ from occur.domain.properties import PropertyType
 from occur.errors import NotFound, OccurError
 from occur.services import definitions, event_reads
 from occur.ui.events_pages import METHOD_LABELS
+from occur.ui.visual_rules import FIELD_OF_PATH, RULE_FIELDS, URL_OP_CHOICES, rule_json
 from occur.ui.web import (
     PageError,
     PortalPage,
@@ -250,7 +251,7 @@ async def _details_page(
             "values": shown,
             "has_code": definition.tracking_type == definitions.CUSTOM_SCRIPT,
             "visual": definition.tracking_type in url_rules.VISUAL_TRACKING_TYPES,
-            "url_ops": _URL_OPS,
+            "url_ops": URL_OP_CHOICES,
             "saved": request.query_params.get("saved", ""),
         },
         page=page,
@@ -291,16 +292,6 @@ async def code_save(request: Request) -> Response:
     return redirect(f"{event_values(definition, '')['base']}/details?saved=code")
 
 
-_URL_OPS = (("is", "URL is"), ("contains", "URL contains"), ("begins_with", "URL begins with"),
-            ("matches_wildcard", "URL matches (* for anything)"),
-            ("query_param_is", "Query parameter is"),
-            ("query_param_contains", "Query parameter contains"))  # fmt: skip
-_RULE_FIELDS = ("selector", "url_op", "url_param", "url_value")
-_RULE_ERRORS = {"trackingRule.selector": "selector", "trackingRule.url": "url_op",
-                "trackingRule.url.op": "url_op", "trackingRule.url.value": "url_value",
-                "trackingRule.url.param": "url_param"}  # fmt: skip
-
-
 def _rule_fields(rule: url_rules.TrackingRule | None) -> dict[str, str]:
     if rule is None:
         return {}
@@ -318,21 +309,14 @@ async def rule_save(request: Request) -> Response:
     page = await portal_page(request)
     definition = await event_of(request, page)
     form = await read_form(request, page.viewer)
-    values = {k: text_field(form, k).strip() for k in _RULE_FIELDS}
-    raw: dict[str, object] = {}
-    if definition.tracking_type == url_rules.CLICKED_ELEMENT:
-        raw["selector"] = values["selector"]
-    if values["url_op"]:
-        url = {"op": values["url_op"], "value": values["url_value"]}
-        if values["url_op"] in url_rules.QUERY_OPS:
-            url["param"] = values["url_param"]
-        raw["url"] = url
+    values = {k: text_field(form, k).strip() for k in RULE_FIELDS}
+    raw = rule_json(definition.tracking_type, values)
     try:
         await run_in_threadpool(
             definitions.set_tracking_rule, page.ctx.db, page.portal_id, definition.name, raw
         )
     except OccurError as exc:
-        errors = {_RULE_ERRORS.get(e.in_ or "", "url_op"): e.message for e in exc.errors}
+        errors = {FIELD_OF_PATH.get(e.in_ or "", "url_op"): e.message for e in exc.errors}
         return await _details_page(request, page, definition, errors, values, 400)
     return redirect(f"{event_values(definition, '')['base']}/details?saved=rule")
 

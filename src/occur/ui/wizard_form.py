@@ -22,6 +22,7 @@ from occur.domain.names import derive_name, fold_key
 from occur.domain.objects import CONTACT
 from occur.domain.properties import DEFAULT_PROPERTIES, PropertyType
 from occur.errors import FieldError, ValidationError
+from occur.ui.visual_rules import FIELD_OF_PATH, RULE_FIELDS, rule_json
 from occur.ui.web import text_field
 
 # More rows than this are not read at all: the domain refuses more than 50 anyway.
@@ -88,16 +89,9 @@ class WizardForm:
     url_value: str = ""
 
     def tracking_rule(self) -> dict[str, Any]:
-        """The visual rule as the definitions service reads it (domain/url_rules.py)."""
-        rule: dict[str, Any] = {}
-        if self.visual_kind == "CLICKED_ELEMENT":
-            rule["selector"] = self.selector
-        if self.url_op:
-            url = {"op": self.url_op, "value": self.url_value}
-            if self.url_op.startswith("query_param"):
-                url["param"] = self.url_param
-            rule["url"] = url
-        return rule
+        """The visual rule as the definitions service reads it."""
+        fields = {key: getattr(self, key) for key in RULE_FIELDS}
+        return rule_json(self.visual_kind, fields)
 
 
 _ROW_FIELD = re.compile(r"p-(\d{1,4})-(label|name|type|description)")
@@ -214,11 +208,7 @@ _TOP_FIELDS = {
     "propertyDefinitions": "properties",
     "code": "code",
     "trackingRule": "visual_kind",
-    "trackingRule.selector": "selector",
-    "trackingRule.url": "url_op",
-    "trackingRule.url.op": "url_op",
-    "trackingRule.url.value": "url_value",
-    "trackingRule.url.param": "url_param",
+    **FIELD_OF_PATH,
 }
 _PROPERTY_PATH = re.compile(r"propertyDefinitions\[(\d+)\](?:\.(\w+)(?:\[(\d+)\](?:\.(\w+))?)?)?")
 _ROW_ATTRS = ("label", "name", "type", "description")

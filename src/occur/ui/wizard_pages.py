@@ -32,6 +32,7 @@ from occur.services import definitions, picker
 from occur.ui import wizard_examples
 from occur.ui.event_pages import TYPE_LABELS
 from occur.ui.events_pages import METHOD_LABELS
+from occur.ui.visual_rules import URL_OP_CHOICES
 from occur.ui.web import (
     PageError,
     PortalPage,
@@ -322,6 +323,7 @@ def _wizard_page(
             "blank_row": PropertyRow(options=[OptionRow()]),
             "blank_option": OptionRow(),
             "examples": {t.value: v for t, v in wizard_examples.EXAMPLE_VALUES.items()},
+            "url_ops": URL_OP_CHOICES,
         },
         page=page,
         status=status,
