@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 
 metadata = MetaData(
@@ -202,6 +203,9 @@ events = Table(
     Column("received_at", BigInteger, nullable=False),
     # {name: canonical text} as JSON, written and read by store/events.py only.
     Column("properties", Text, nullable=False),
+    # The spreadsheet import that stored the occurrence (revert deletes by it); NULL for
+    # sends and the tracking script.
+    Column("import_id", BigInteger, nullable=True),
     UniqueConstraint("definition_id", "uuid"),
     Index(None, "portal_id", "object_type_id", "object_id", "occurred_at", "id"),
     # Keyed (definition, time, id) for ranges and keyset pages. The record columns ride
@@ -217,6 +221,13 @@ events = Table(
         "visitor_id",
     ),
     Index(None, "visitor_id"),
+    # Partial: the send path's rows (import_id NULL) add no index entry.
+    Index(
+        "ix_events_import_id",
+        "import_id",
+        sqlite_where=text("import_id IS NOT NULL"),
+        postgresql_where=text("import_id IS NOT NULL"),
+    ),
 )
 
 # One row per property value of an occurrence, so that `property.{name}=value` reads are
@@ -303,4 +314,106 @@ picker_tokens = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
     Column("used_at", BigInteger, nullable=True),
+)
+
+# Durable jobs (DESIGN §2): the worker claims due rows (PostgreSQL: FOR UPDATE SKIP
+# LOCKED), beats while it runs one, and a running row whose heartbeat is older than the
+# lease is claimed again, so a crashed worker's job resumes elsewhere. store/jobs.py.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("kind", String(50), nullable=False),
+    Column("payload", Text, nullable=False),  # JSON
+    Column("run_at", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("locked_by", String(100), nullable=True),
+    Column("heartbeat_at", BigInteger, nullable=True),
+    # At most one job per key, ever (e.g. "import:42").
+    Column("dedupe_key", String(200), nullable=True, unique=True),
+    Column("state", String(16), nullable=False),  # queued | running | done | failed
+    Column("last_error", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger, nullable=True),
+    Index(None, "state", "run_at"),
+)
+
+# Spreadsheet imports (docs/imports.md): one row per import, its counters moved in the
+# same transaction as the rows they count, so a resumed import neither loses nor repeats.
+imports = Table(
+    "imports",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("portal_id", Integer, ForeignKey("portals.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "definition_id",
+        Integer,
+        ForeignKey("event_definitions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(200), nullable=False),
+    # STARTED | PROCESSING | DONE | FAILED | CANCELED | REVERTED
+    Column("state", String(16), nullable=False),
+    Column("source", String(16), nullable=False),  # API | CRM_UI | CLI
+    Column("request_json", Text, nullable=False),
+    # The file's header row as JSON, kept for the error file once the upload is gone.
+    Column("header_json", Text, nullable=False),
+    Column("staged_id", String(64), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("total_rows", BigInteger, nullable=False),
+    Column("next_line", BigInteger, nullable=False),
+    Column("rows_read", BigInteger, nullable=False, server_default="0"),
+    Column("contacts_created", BigInteger, nullable=False, server_default="0"),
+    Column("contacts_updated", BigInteger, nullable=False, server_default="0"),
+    Column("completions_created", BigInteger, nullable=False, server_default="0"),
+    Column("duplicates", BigInteger, nullable=False, server_default="0"),
+    Column("rows_with_errors", BigInteger, nullable=False, server_default="0"),
+    Column("reason", Text, nullable=True),
+    Column("created_by_user_id", Integer, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger, nullable=True),
+    Index(None, "portal_id", "id"),
+)
+
+# One row per problem with a row of an import's file (a row may have several).
+import_errors = Table(
+    "import_errors",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column(
+        "import_id",
+        BigInteger,
+        ForeignKey("imports.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("line", BigInteger, nullable=False),
+    Column("column_name", Text, nullable=True),
+    Column("column_index", Integer, nullable=True),
+    Column("value", Text, nullable=True),
+    Column("error_type", String(64), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("cells", Text, nullable=False),  # the row's cells as JSON, for the error file
+    Column("created_at", BigInteger, nullable=False),
+    Index(None, "import_id", "id"),
+)
+
+# Contacts an import created: revert removes those left with nothing else.
+import_records = Table(
+    "import_records",
+    metadata,
+    Column(
+        "import_id",
+        BigInteger,
+        ForeignKey("imports.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("object_id", BigInteger, primary_key=True),
 )
