@@ -11,6 +11,7 @@ from occur.services.jobs import Interrupted, RunningJob, Worker
 from occur.store import jobs as store
 from occur.store.db import Database
 from occur.store.jobs import Job
+from occur.store.schema import jobs as jobs_table
 
 
 class Recorder:
@@ -73,7 +74,7 @@ def test_a_failure_is_retried_later_then_given_up(db: Database) -> None:
     assert first.run_at > first.created_at  # backed off
     assert not worker.run_once()
     with db.write() as conn:
-        conn.execute(store.t.update().values(run_at=0))
+        conn.execute(jobs_table.update().values(run_at=0))
     assert worker.run_once()
     assert _job(db, job_id).state == "failed"
     assert handler.given_up == [(job_id, "RuntimeError: no luck")]
@@ -150,7 +151,7 @@ def test_heartbeats_keep_a_long_job_and_a_lost_lease_stops_it(db: Database) -> N
     first_beat = _job(db, job_id).heartbeat_at
     _until(lambda: (_job(db, job_id).heartbeat_at or 0) > (first_beat or 0))
     with db.write() as conn:  # another worker takes it over
-        conn.execute(store.t.update().values(locked_by="thief"))
+        conn.execute(jobs_table.update().values(locked_by="thief"))
     assert seen_stop.wait(5)
     runner.join()
     assert _job(db, job_id).locked_by == "thief"
