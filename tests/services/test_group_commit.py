@@ -150,3 +150,42 @@ def test_a_request_that_gave_up_does_not_stop_the_writer() -> None:
     asyncio.run(main())
     assert store.groups[0] == [0]  # still stored: it was already in the commit
     writer.close()
+
+
+def test_a_worker_thread_submits_blocking_and_waits_for_room_not_failing() -> None:
+    """Imports submit from worker threads: a full queue makes them wait for the next
+    group to be taken (requests go ahead of them) instead of raising Overloaded."""
+    store = Recorder()
+    writer: GroupCommitWriter[int, str] = GroupCommitWriter(store, max_queued_weight=10)
+    store.gate.clear()
+    results: list[str] = []
+
+    async def requests() -> None:
+        first = asyncio.ensure_future(writer.submit(1, weight=1))
+        await wait_for(store.entered.is_set)  # 1 is being committed (held at the gate)
+        queued = asyncio.ensure_future(writer.submit(2, weight=8))
+        await wait_for(lambda: writer.queued_weight == 8)
+        blocked = threading.Thread(target=lambda: results.append(writer.submit_blocking(3, 5)))
+        blocked.start()
+        await asyncio.sleep(0.05)
+        assert writer.queued_weight == 8  # 3 waits for room
+        store.gate.set()
+        await asyncio.gather(first, queued)
+        await asyncio.to_thread(blocked.join, 5)
+
+    asyncio.run(requests())
+    assert results == ["stored 3"]
+    assert store.groups == [[1], [2], [3]]
+    writer.close()
+
+
+def test_a_failed_group_fails_a_blocking_submit_too() -> None:
+    store = Recorder()
+    store.fail_on = {7}
+    writer: GroupCommitWriter[int, str] = GroupCommitWriter(store, max_queued_weight=10)
+    with pytest.raises(RuntimeError, match="disk full"):
+        writer.submit_blocking(7)
+    assert writer.submit_blocking(8) == "stored 8"
+    writer.close()
+    with pytest.raises(Overloaded):
+        writer.submit_blocking(9)

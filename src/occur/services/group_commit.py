@@ -15,11 +15,12 @@ The queue is bounded by weight (events, not requests), so a flood is answered wi
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 log = logging.getLogger("occur.writer")
@@ -34,10 +35,14 @@ class Overloaded(Exception):
 
 @dataclass
 class _Pending(Generic[Job, Result]):
+    """A queued job and who waits for it: a request on an event loop (`loop`, `future`)
+    or a worker thread (`loop` None, `waiter`)."""
+
     job: Job
     weight: int
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[Result]
+    loop: asyncio.AbstractEventLoop | None
+    future: asyncio.Future[Result] | None
+    waiter: concurrent.futures.Future[Result] = field(default_factory=concurrent.futures.Future)
 
 
 class GroupCommitWriter(Generic[Job, Result]):
@@ -59,7 +64,9 @@ class GroupCommitWriter(Generic[Job, Result]):
         self._name = name
         self._queue: deque[_Pending[Job, Result]] = deque()
         self._queued_weight = 0
-        self._wake = threading.Condition()
+        lock = threading.Lock()
+        self._wake = threading.Condition(lock)  # the writer waits for work on it
+        self._room = threading.Condition(lock)  # blocking submitters wait for room on it
         self._thread: threading.Thread | None = None
         self._closing = False
         self.groups_committed = 0
@@ -84,13 +91,33 @@ class GroupCommitWriter(Generic[Job, Result]):
             self._queue.append(pending)
             self._queued_weight += weight
             self._wake.notify()
+        assert pending.future is not None
         return await pending.future
+
+    def submit_blocking(self, job: Job, weight: int = 1) -> Result:
+        """For worker threads (imports): queue `job` once the queue has room for it, then
+        wait until its group is committed. Waiting for room instead of failing keeps a
+        long import from ever crowding out HTTP requests, which queue ahead of it."""
+        pending: _Pending[Job, Result] = _Pending(job, weight, None, None)
+        with self._wake:
+            while True:
+                if self._closing:
+                    raise Overloaded("the writer is shutting down")
+                if not self._queue or self._queued_weight + weight <= self._max_queued_weight:
+                    break
+                self._room.wait()
+            self._ensure_started()
+            self._queue.append(pending)
+            self._queued_weight += weight
+            self._wake.notify()
+        return pending.waiter.result()
 
     def close(self, timeout_seconds: float = 30.0) -> None:
         """Store what is queued, then stop the thread."""
         with self._wake:
             self._closing = True
             self._wake.notify()
+            self._room.notify_all()
             thread = self._thread
         if thread is not None:
             thread.join(timeout_seconds)
@@ -110,6 +137,7 @@ class GroupCommitWriter(Generic[Job, Result]):
                 group = list(self._queue)
                 self._queue.clear()
                 self._queued_weight = 0
+                self._room.notify_all()
             self._commit(group)
 
     def _commit(self, group: list[_Pending[Job, Result]]) -> None:
@@ -139,6 +167,12 @@ def _answer(
     by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Pending[Job, Result], Result | None]]]
     by_loop = {}
     for pending, result in zip(group, results, strict=True):
+        if pending.loop is None:
+            if exc is not None:
+                pending.waiter.set_exception(exc)
+            else:
+                pending.waiter.set_result(result)  # type: ignore[arg-type]
+            continue
         by_loop.setdefault(pending.loop, []).append((pending, result))
     for loop, answers in by_loop.items():
         try:
@@ -151,6 +185,7 @@ def _settle(
     answers: list[tuple[_Pending[Job, Result], Result | None]], exc: Exception | None
 ) -> None:
     for pending, result in answers:
+        assert pending.future is not None
         if pending.future.done():  # the request was cancelled (client went away)
             continue
         if exc is not None:
