@@ -133,8 +133,9 @@ def test_define_send_and_see_it_everywhere(page: Page, fresh_server: FreshServer
     expect(table).to_have_count(2)
     expect(table.nth(0)).to_contain_text("Pro")
     expect(table.nth(0)).to_contain_text("3")
-    # unique records: "Other" and "(no value)" are counted after the page shows; two
-    # values only, every completion holds one, so the script takes both lines away
+    # unique records: "(no value)" is counted after the page shows ("Other" needs no
+    # count: plan has held two values only); every completion holds one, so the script
+    # takes the line away
     page.get_by_label("Measure").select_option("unique")
     with page.expect_response(lambda r: "/analyze/rest?" in r.url) as counted:
         page.get_by_role("button", name="Show").click()

@@ -35,6 +35,7 @@ from occur.domain.timestamps import ms_from_iso
 from occur.errors import NotFound, ValidationError
 from occur.services import access, crm, definitions, visitors
 from occur.services.analysis import analyze, result_csv
+from occur.store.analysis import value_keys
 from occur.store.db import Database
 from occur.store.events import NewEvent, insert_events
 from occur.store.visitors import insert_visitors
@@ -374,6 +375,31 @@ def test_breakdown_within_a_filter_with_option_labels(seed: Seed) -> None:
         ("gone", 1),
         ("Starter", 1),
     ]
+
+
+def test_few_values_are_all_counted_while_ranked(seed: Seed) -> None:
+    # plan has held three values, so each is a top value and its series is counted beside
+    # the ranking: a value held only outside the range must still not become a line
+    seed.add("2024-04-01T10:00:00Z", 0, plan="gone")
+    seed.add("2024-05-01T10:00:00Z", 0, plan="pro")
+    seed.add("2024-05-01T12:00:00Z", 1, plan="pro")
+    seed.add("2024-05-02T10:00:00Z", 1, plan="starter")
+    seed.add("2024-05-02T11:00:00Z", 2)
+    with seed.db.read() as conn:
+        assert value_keys(conn, seed.definition_id, "plan", 11) == ["gone", "pro", "starter"]
+        assert value_keys(conn, seed.definition_id, "plan", 2) == ["gone", "pro"]
+        assert value_keys(conn, seed.definition_id, "source", 11) == []
+    query = custom("2024-05-01", "2024-05-02", breakdown="plan", metric=Metric.UNIQUE)
+    for later in (False, True):
+        result = analyze(seed.db, seed.portal_id, seed.definition_id, query, rest_later=later)
+        assert [(r.value, r.counts, r.total) for r in result.series] == [
+            ("pro", (2, 0), 2),
+            ("starter", (0, 1), 1),
+        ]
+        assert result.total == 3
+        assert result.breakdown is not None
+        assert result.breakdown.other == 0
+        assert result.breakdown.no_value == (None if later else 1)
 
 
 def test_values_longer_than_the_indexed_prefix_stay_apart(seed: Seed) -> None:

@@ -39,6 +39,7 @@ from occur.store import analysis as store
 from occur.store import definitions as definition_store
 from occur.store.analysis import Counted
 from occur.store.db import Database
+from occur.store.events import VALUE_KEY_CHARS
 
 _T = TypeVar("_T")
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="occur-analysis")
@@ -100,6 +101,8 @@ def breakdown_rest(
         assert found is not None and found.other is not None and found.no_value is not None
         return found.other, found.no_value
     no_value = _start(db, lambda c: _no_value(c, counted, name, start_ms, end_ms))
+    if _every_value(db, counted, name) is not None:  # every value is a top one
+        return 0, no_value.result()
     other = _start(db, lambda c: _other(c, counted, name, start_ms, end_ms))
     return other.result(), no_value.result()
 
@@ -169,8 +172,11 @@ def _records_by(
     and the records with another value ("Other") or with a completion without one
     ("(no value)"), counted as such since they do not add up.
 
-    Each count is its own statement on its own connection, all at once (_value_series
-    says how the top values' series are counted)."""
+    Each count is its own statement on its own connection, all at once (_series_of
+    says how the top values' series are counted). When the property has never held
+    more than TOP_VALUES values (an enumeration's few options), every one of them is a
+    top value, so their series start beside the ranking instead of after it, and
+    nothing is "Other"."""
     name = query.breakdown
     assert name is not None
     start_ms, end_ms = bounds[0], bounds[-1]
@@ -179,40 +185,52 @@ def _records_by(
         None if later else _start(db, lambda c: _no_value(c, counted, name, start_ms, end_ms))
     )
     found = _start(db, lambda c: store.top_values(c, counted, name, start_ms, end_ms, TOP_VALUES))
+    every = _every_value(db, counted, name)
+    early = _series_of(db, counted, name, every, bounds) if every is not None else None
     top = found.result().top
     wanted = [value for value, _ in top]
-    other = None
-    if not later:
+    other: Future[int] | None = None
+    if not later and every is None:
         other = _start(db, lambda c: _other(c, counted, name, start_ms, end_ms, wanted))
-    per_value = _value_series(db, counted, name, wanted, bounds)
+    per_value = (early or _series_of(db, counted, name, wanted, bounds))()
     breakdown = Breakdown(
         name,
         _label(definition, name),
-        other.result() if other else None,
+        0 if every is not None else (other.result() if other else None),
         no_value.result() if no_value else None,
     )
     series = _series(definition, name, top, per_value)
     return Analysis(query, query.buckets(), series, int(total.result()), breakdown)
 
 
-def _value_series(
+def _every_value(db: Database, counted: Counted, name: str) -> list[str] | None:
+    """Every value `name` ever held for this event type, when there are at most
+    TOP_VALUES of them and each is short enough that its key is the value itself."""
+    with db.read() as conn:
+        keys = store.value_keys(conn, counted.definition_id, name, TOP_VALUES + 1)
+    if len(keys) > TOP_VALUES or any(len(key) >= VALUE_KEY_CHARS for key in keys):
+        return None
+    return keys
+
+
+def _series_of(
     db: Database, counted: Counted, name: str, wanted: list[str], bounds: list[int]
-) -> dict[str, list[int]]:
-    """Each top value's unique records per bucket. On PostgreSQL, a statement per value,
-    all at once: one grouped pass sorts every value's rows together (365 days: 224 ms
-    in one pass, 128 ms as ten statements at once). SQLite counts a value per bucket by
-    index ranges, which ten statements at once did no faster (101 ms in one, 155 ms as
-    ten), so there it stays one statement."""
+) -> Callable[[], dict[str, list[int]]]:
+    """Start counting each wanted value's unique records per bucket; the call returned
+    waits for them. On PostgreSQL, a statement per value, all at once: one grouped pass
+    sorts every value's rows together (365 days: 224 ms in one pass, 128 ms as ten
+    statements at once). SQLite counts a value per bucket by index ranges, which ten
+    statements at once did no faster (101 ms in one, 155 ms as ten), so there it stays
+    one statement."""
     if db.is_sqlite:
-        return _start(
-            db, lambda c: store.value_bucket_counts(c, counted, name, wanted, bounds)
-        ).result()
+        one = _start(db, lambda c: store.value_bucket_counts(c, counted, name, wanted, bounds))
+        return one.result
 
     def series_of(value: str) -> Callable[[Connection], list[int]]:
         return lambda conn: store.value_bucket_counts(conn, counted, name, [value], bounds)[value]
 
     lines = [_start(db, series_of(value)) for value in wanted]
-    return {value: line.result() for value, line in zip(wanted, lines, strict=True)}
+    return lambda: {value: line.result() for value, line in zip(wanted, lines, strict=True)}
 
 
 def _other(

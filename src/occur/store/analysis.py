@@ -155,6 +155,24 @@ def top_values(
     return ValueTotals(top, int(found[0].valued) if found else 0)
 
 
+def value_keys(conn: Connection, definition_id: int, name: str, limit: int) -> list[str]:
+    """Up to `limit` distinct value keys `name` has ever held for this event type, in
+    key order, whatever the range.
+
+    A loose index scan: each step seeks `ix_event_values_lookup` to the next key above
+    the last, so a property of six values costs six seeks, not a pass over its 200,000
+    rows. It tells whether a breakdown's values are few enough that all of them are the
+    top ones, which lets their series be counted while they are being ranked."""
+    v = event_values.alias("k")
+    own = (v.c.definition_id == definition_id, v.c.name == name)
+    first = select(func.min(v.c.value_key).label("key")).where(*own)
+    keys = first.cte("keys", recursive=True)
+    step = select(func.min(v.c.value_key)).where(*own, v.c.value_key > keys.c.key)
+    keys = keys.union_all(select(step.scalar_subquery()).where(keys.c.key.is_not(None)))
+    query = select(keys.c.key).where(keys.c.key.is_not(None)).limit(limit)
+    return [row.key for row in conn.execute(query)]
+
+
 def _ranked(
     rows: _Rows, columns: list[Any], in_range: tuple[Any, ...], keys: list[Any], limit: int
 ) -> Select[Any]:
