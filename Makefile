@@ -36,6 +36,7 @@ bench: $(VENV)/.test-installed  ## hot-path benchmarks, each against a baseline 
 	@echo "== bench/ingest.py"; $(BIN)/python -m bench.ingest $(INGEST_ARGS)
 	@echo "== bench/pages.py"; $(BIN)/python -m bench.pages $(PAGES_ARGS)
 	@echo "== bench/collector.py"; $(BIN)/python -m bench.collector $(COLLECTOR_ARGS)
+	@echo "== bench/import.py"; $(BIN)/python -m bench.import $(IMPORT_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
