@@ -28,8 +28,12 @@ from occur.domain.definitions import EventDefinition
 from occur.domain.identity import MISSING_IDENTIFIER, Identity, choose_identity
 from occur.domain.import_columns import EMAIL, ColumnMapping, Target
 from occur.domain.import_dates import (
-    COULD_NOT_PARSE_DATE,
-    CellError,
+    COULD_NOT_PARSE_DATE as COULD_NOT_PARSE_DATE,  # re-exported: an import error type
+)
+from occur.domain.import_dates import (
+    CellError as CellError,  # re-exported: part of this module's contract
+)
+from occur.domain.import_dates import (
     parse_date_value,
     parse_datetime_value,
     parse_occurred_at,
@@ -49,15 +53,6 @@ from occur.domain.occurrences import (
     INVALID_ENUMERATION_OPTION as VALUE_NOT_AN_OPTION,
 )
 from occur.domain.properties import MULTI_VALUE_SEPARATOR, PropertySpec, PropertyType
-
-__all__ = [
-    "CellError",
-    "ImportPlan",
-    "ImportRow",
-    "RowError",
-    "convert_row",
-    "row_uuid",
-]
 
 # HubSpot's import error types (the `errorType` of an import error).
 INCORRECT_NUMBER_OF_COLUMNS = "INCORRECT_NUMBER_OF_COLUMNS"
@@ -337,7 +332,9 @@ class _RowReader:
     def _date_text(self, text: str, parse: Callable[[str, str], str], spec: PropertySpec) -> str:
         try:
             return parse(text, self.plan.date_format)
-        except CellError:
+        except CellError as error:
+            if error.error_type != COULD_NOT_PARSE_DATE:
+                raise
             raise CellError(
                 error_type=INVALID_PROPERTY_VALUE_FORMAT,
                 message=f"{spec.name}: {_shown(text)} is not a date in the chosen format.",
