@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import IO
@@ -48,6 +50,11 @@ ERROR_COLUMN = "Error"
 
 # Enough of a file to tell its encoding and delimiter; read once, at detect time.
 SAMPLE_BYTES = 1024 * 1024
+_READ_BYTES = 64 * 1024
+# No row of a spreadsheet worth importing needs more; a file without line ends (a
+# binary file that passed the sample check) must not be read into memory whole.
+MAX_LINE_CHARS = 16 * 1024 * 1024
+_LINE_END = re.compile(r"\r\n|\r|\n")
 _SNIFF_RECORDS = 50
 _DELIMITERS = (",", ";", "\t")
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -132,7 +139,7 @@ def rows(path: Path, fmt: SheetFormat, start_line: int = 2) -> Iterator[tuple[in
     """
     first = max(start_line, 2)
     for line, cells in _records(path, fmt):
-        if line >= first and any(cell.strip() for cell in cells):
+        if line >= first and any(cells) and "".join(cells).strip():
             yield line, cells
 
 
@@ -256,22 +263,92 @@ def _records(path: Path, fmt: SheetFormat) -> Iterator[tuple[int, list[str]]]:
 
 def _csv_records(path: Path, fmt: SheetFormat) -> Iterator[tuple[int, list[str]]]:
     encoding = fmt.encoding or "utf-8"
+    delimiter = fmt.delimiter or ","
     line = 0
     try:
         with path.open(encoding=encoding, errors=_errors(encoding), newline="") as source:
-            for line, cells in enumerate(csv.reader(source, delimiter=fmt.delimiter or ","), 1):
+            # readline with a limit: a file without line ends is not read into memory
+            # whole. A longer line arrives in pieces, which _bounded refuses.
+            pieces = iter(partial(source.readline, MAX_LINE_CHARS), "")
+            for line, cells in enumerate(csv.reader(_bounded(pieces), delimiter=delimiter), 1):
                 yield line, cells
     except UnicodeDecodeError:
         raise UnreadableFile(
             INVALID_FILE_TYPE,
-            f"Line {line + 1} is not valid {encoding} text although the lines before it "
-            "are: save the file again as CSV UTF-8.",
+            f"Line {_undecodable_line(path, encoding, delimiter)} is not valid {encoding} "
+            "text although the lines before it are: save the file again as CSV UTF-8.",
         ) from None
     except csv.Error as error:
         raise UnreadableFile(
             INVALID_FILE_TYPE,
             f"Line {line + 1} cannot be read as CSV ({error}); often a quote that is never closed.",
         ) from None
+
+
+def _bounded(pieces: Iterator[str]) -> Iterator[str]:
+    for piece in pieces:
+        if len(piece) == MAX_LINE_CHARS and piece[-1] not in "\r\n":
+            raise csv.Error(f"a line is longer than {MAX_LINE_CHARS:,} characters")
+        yield piece
+
+
+def _undecodable_line(path: Path, encoding: str, delimiter: str) -> int:
+    """The line that holds the first byte `encoding` cannot read.
+
+    Only when reading failed: a text file decodes 8 KB ahead of the line it returns, so
+    the line being read when decoding failed may be lines before the bad byte. This
+    second, slower pass decodes one physical line at a time to say exactly where.
+    """
+    line = 0
+    with path.open("rb") as source:
+        records = csv.reader(_text_lines(source, encoding), delimiter=delimiter)
+        try:
+            for _ in records:
+                line += 1
+        except (UnicodeDecodeError, csv.Error):
+            pass
+    return line + 1
+
+
+def _text_lines(source: IO[bytes], encoding: str) -> Iterator[str]:
+    """The file's text one physical line at a time, each with its line end; at a byte
+    `encoding` cannot read, the lines before it and then the UnicodeDecodeError.
+
+    Line ends are `\r\n`, `\n` or a lone `\r` (old Mac exports), as the csv module
+    expects them. About three times slower than a text file, hence only for errors.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)(errors=_errors(encoding))
+    pending = ""
+    while True:
+        raw = source.read(_READ_BYTES)
+        try:
+            text = pending + decoder.decode(raw, final=not raw)
+        except UnicodeDecodeError as error:
+            good = bytes(error.object[: error.start]).decode(error.encoding)
+            lines, _ = _split_lines(pending + good, more=False)
+            yield from lines
+            raise
+        lines, pending = _split_lines(text, more=bool(raw))
+        yield from lines
+        if not raw:
+            if pending:
+                yield pending
+            return
+        if len(pending) > MAX_LINE_CHARS:
+            raise csv.Error(f"a line is longer than {MAX_LINE_CHARS:,} characters")
+
+
+def _split_lines(text: str, *, more: bool) -> tuple[list[str], str]:
+    """Whole lines of `text` and what follows the last line end; a `\r` at the very
+    end stays behind when `more` text follows, since its `\n` may come next."""
+    lines: list[str] = []
+    start = 0
+    for match in _LINE_END.finditer(text):
+        if more and match.end() == len(text) and match.group() == "\r":
+            break
+        lines.append(text[start : match.end()])
+        start = match.end()
+    return lines, text[start:]
 
 
 # --- XLSX --------------------------------------------------------------------------
@@ -302,15 +379,16 @@ def _workbook_format(path: Path, filename: str, sheet: str | None) -> SheetForma
 
 def _sheet_names(path: Path, filename: str) -> tuple[str, ...]:
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        with path.open("rb") as source:
+            workbook = load_workbook(source, read_only=True, data_only=True)
+            try:
+                return tuple(worksheet.title for worksheet in workbook.worksheets)
+            finally:
+                workbook.close()
     except (InvalidFileException, KeyError, OSError, ValueError, zipfile.BadZipFile) as error:
         raise UnreadableFile(
             INVALID_FILE_TYPE, f"{filename} is a damaged Excel workbook ({error})."
         ) from None
-    try:
-        return tuple(worksheet.title for worksheet in workbook.worksheets)
-    finally:
-        workbook.close()
 
 
 def _workbook_records(path: Path, fmt: SheetFormat) -> Iterator[tuple[int, list[str]]]:
@@ -319,24 +397,26 @@ def _workbook_records(path: Path, fmt: SheetFormat) -> Iterator[tuple[int, list[
     Excel writes no cell for an empty one, so a row's trailing empty cells are simply
     absent; padding gives every row the header's width, as a CSV export would.
     The sheet's recorded dimensions are ignored (`reset_dimensions`): some writers
-    record none or a wrong one, and openpyxl would cut rows to it.
+    record none or a wrong one, and openpyxl would cut rows to it. The file is opened
+    here, not by openpyxl, which refuses a path whose name does not end in `.xlsx`.
     """
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        worksheet = workbook[fmt.sheet or workbook.sheetnames[0]]
-        worksheet.reset_dimensions()
-        width = 0
-        for line, values in enumerate(worksheet.iter_rows(values_only=True), 1):
-            cells = [cell_text(value) for value in values]
-            if line == 1:
-                while cells and not cells[-1].strip():
-                    cells.pop()
-                width = len(cells)
-            elif len(cells) < width:
-                cells.extend([""] * (width - len(cells)))
-            yield line, cells
-    finally:
-        workbook.close()
+    with path.open("rb") as source:
+        workbook = load_workbook(source, read_only=True, data_only=True)
+        try:
+            worksheet = workbook[fmt.sheet or workbook.sheetnames[0]]
+            worksheet.reset_dimensions()
+            width = 0
+            for line, values in enumerate(worksheet.iter_rows(values_only=True), 1):
+                cells = [cell_text(value) for value in values]
+                if line == 1:
+                    while cells and not cells[-1].strip():
+                        cells.pop()
+                    width = len(cells)
+                elif len(cells) < width:
+                    cells.extend([""] * (width - len(cells)))
+                yield line, cells
+        finally:
+            workbook.close()
 
 
 def cell_text(value: object) -> str:
