@@ -423,3 +423,24 @@ def test_the_bad_line_is_named_exactly(
     fmt = detect(path, "bad.csv")
     assert fmt.encoding == encoding
     assert "Line 33 " in refusal(INVALID_FILE_TYPE, count_rows, path, fmt)
+
+
+def test_a_part_that_inflates_too_far_is_refused_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_workbook(tmp_path / "w.xlsx")
+    monkeypatch.setattr(spreadsheets, "MAX_PART_BYTES", 100)  # styles, theme, strings: larger
+    refusal(INVALID_FILE_TYPE, detect, path, "w.xlsx")
+    monkeypatch.setattr(spreadsheets, "MAX_PART_BYTES", 10_000_000)
+    assert detect(path, "w.xlsx").kind == XLSX
+
+
+@pytest.mark.parametrize(
+    ("kind", "language", "expected"),
+    [(CSV, "de", True), (CSV, "fr", True), (CSV, "en", False), (XLSX, "de", False)],
+)
+def test_only_a_csv_in_a_decimal_comma_language_reads_decimal_commas(
+    kind: str, language: str, expected: bool
+) -> None:
+    fmt = SheetFormat(kind, None, None, (), None)
+    assert spreadsheets.decimal_comma(fmt, language) is expected

@@ -35,6 +35,7 @@ from typing import IO
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 
+from occur.domain.import_columns import DECIMAL_COMMA_LANGUAGES
 from occur.domain.numbers import plain_decimal
 from occur.errors import FieldError, ValidationError
 
@@ -60,6 +61,8 @@ _DELIMITERS = (",", ";", "\t")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (and .doc)
 _WORKBOOK_PART = "xl/workbook.xml"
+_SHEETS_FOLDER = "xl/worksheets/"
+MAX_PART_BYTES = 256 * 1024 * 1024
 # Below this share of NUL bytes at odd (or even) positions, text is not UTF-16.
 _UTF16_NUL_SHARE = 0.3
 _CONTROL = frozenset(chr(c) for c in range(32)) - {"\t", "\n", "\r", "\f"}
@@ -165,6 +168,16 @@ def count_rows(path: Path, fmt: SheetFormat, limit: int | None = None) -> int:
     if count == 0:
         raise UnreadableFile(EMPTY_FILE, "The file holds a header but no rows to import.")
     return count
+
+
+def decimal_comma(fmt: SheetFormat, language: str) -> bool:
+    """Whether an import reads numbers with a decimal comma (ImportPlan.decimal_comma).
+
+    Only a CSV in a language that writes one does: an XLSX number cell reaches the rules
+    as a plain decimal with a dot whatever the language, and `1.234` from one must stay
+    one point two three four rather than be read as German grouping.
+    """
+    return fmt.kind == CSV and language in DECIMAL_COMMA_LANGUAGES
 
 
 def preview(path: Path, fmt: SheetFormat, limit: int = 5) -> list[list[str]]:
@@ -357,14 +370,26 @@ def _split_lines(text: str, *, more: bool) -> tuple[list[str], str]:
 def _workbook_format(path: Path, filename: str, sheet: str | None) -> SheetFormat:
     try:
         with zipfile.ZipFile(path) as archive:
-            is_workbook = _WORKBOOK_PART in archive.namelist()
+            parts = archive.infolist()
     except zipfile.BadZipFile:
-        is_workbook = False
+        parts = []
+    is_workbook = any(part.filename == _WORKBOOK_PART for part in parts)
     if not is_workbook:
         raise UnreadableFile(
             INVALID_FILE_TYPE,
             f"{filename} is a ZIP archive, not an Excel workbook: upload a CSV file or an "
             ".xlsx workbook.",
+        )
+    # openpyxl reads every part but the sheets whole (shared strings, styles): a part
+    # that inflates past MAX_PART_BYTES is refused before anything reads it.
+    if any(
+        part.file_size > MAX_PART_BYTES and not part.filename.startswith(_SHEETS_FOLDER)
+        for part in parts
+    ):
+        raise UnreadableFile(
+            INVALID_FILE_TYPE,
+            f"{filename} holds more text than a workbook can be imported with; save it as "
+            "CSV and upload that.",
         )
     sheets = _sheet_names(path, filename)
     if not sheets:
