@@ -33,20 +33,25 @@ from occur.domain.import_columns import (
     requirements,
 )
 from occur.domain.import_dates import DATE_FORMATS
+from occur.domain.objects import find_object_type
 from occur.errors import ValidationError
 from occur.services import spreadsheets
+from occur.ui.import_form import guess_date_format
 
 POLL_SECONDS = 0.5
+GUESS_ROWS = 20
+DEFAULT_DATE_FORMAT = "MONTH_DAY_YEAR"  # HubSpot's
 FINISHED = frozenset({"DONE", "FAILED", "CANCELED", "REVERTED"})
 ERRORS_SHOWN = 50
 # What the summary calls each counter, and its name in the API's metadata.counters.
 SUMMARY = (
-    ("Rows read", "rowsRead"),
-    ("Contacts created", "contactsCreated"),
-    ("Contacts updated", "contactsUpdated"),
-    ("Completions created", "completionsCreated"),
-    ("Rows with errors", "rowsWithErrors"),
+    ("Rows read", "PROCESSED_ROWS"),
+    ("Contacts created", "CREATED_OBJECTS"),
+    ("Contacts updated", "UPDATED_OBJECTS"),
+    ("Completions created", "CREATED_EVENTS"),
+    ("Rows with errors", "ROWS_WITH_ERRORS"),
 )
+ROWS_WITH_ERRORS = "ROWS_WITH_ERRORS"
 REFUSED = 2
 ROWS_FAILED = 1
 
@@ -118,7 +123,7 @@ def import_request(
     file_name: str,
     kind: str,
     date_format: str,
-    time_zone: str,
+    time_zone: str | None,
     language: str,
     sheet: str | None,
 ) -> dict[str, Any]:
@@ -135,8 +140,9 @@ def import_request(
             if m.property_name == "email":
                 column["idColumnType"] = "HUBSPOT_ALTERNATE_ID"
         elif m.target is Target.RECORD_ID:
+            found = find_object_type(str(definition.get("primaryObject", "CONTACT")))
             column.update(
-                columnObjectTypeId=contact_type if _is_contact(definition) else event_type,
+                columnObjectTypeId=found.type_id if found else contact_type,
                 propertyName="hs_object_id",
                 idColumnType="HUBSPOT_OBJECT_ID",
             )
@@ -148,7 +154,6 @@ def import_request(
     request: dict[str, Any] = {
         "name": name,
         "dateFormat": date_format,
-        "timeZone": time_zone,
         "headerLanguage": language,
         "files": [
             {
@@ -158,6 +163,8 @@ def import_request(
             }
         ],
     }
+    if time_zone:
+        request["timeZone"] = time_zone
     if sheet:
         request["sheetName"] = sheet
     return request
@@ -177,11 +184,13 @@ def import_request(
 @click.option(
     "--date-format",
     type=click.Choice(DATE_FORMATS),
-    default="ISO_8601",
-    show_default=True,
-    help="How the Occurred at column writes dates (the three day orders take a time too).",
+    default=None,
+    help="How the Occurred at column writes dates (the three day orders take a time too) "
+    "[default: guessed from the first rows, else MONTH_DAY_YEAR].",
 )
-@click.option("--time-zone", default="UTC", show_default=True, help="IANA zone of local times.")
+@click.option(
+    "--time-zone", default=None, help="IANA zone of times with no offset [default: the portal's]."
+)
 @click.option("--name", default=None, help="The import's name [default: the file's name].")
 @click.option("--sheet", default=None, help="The sheet of an Excel file [default: the first].")
 @click.option(
@@ -199,8 +208,8 @@ def import_command(
     file: Path,
     event_name: str,
     overrides: tuple[str, ...],
-    date_format: str,
-    time_zone: str,
+    date_format: str | None,
+    time_zone: str | None,
     name: str | None,
     sheet: str | None,
     language: str,
@@ -221,13 +230,13 @@ def import_command(
         with httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=60) as client:
             view = _run(client, console, file, event_name, overrides, date_format, time_zone,
                         name, sheet, language)  # fmt: skip
-            errors = _errors(client, view) if _counter(view, "rowsWithErrors") else []
+            errors = _errors(client, view) if _counter(view, ROWS_WITH_ERRORS) else []
     except Refused as exc:
         _refuse(console, str(exc))
     except httpx.TransportError as exc:
         _refuse(console, f"Cannot reach occur at {url}: {exc}")
     _summary(out, view, errors)
-    if view.get("state") != "DONE" or _counter(view, "rowsWithErrors"):
+    if view.get("state") != "DONE" or _counter(view, ROWS_WITH_ERRORS):
         sys.exit(ROWS_FAILED)
 
 
@@ -237,8 +246,8 @@ def _run(
     file: Path,
     event_name: str,
     overrides: Sequence[str],
-    date_format: str,
-    time_zone: str,
+    date_format: str | None,
+    time_zone: str | None,
     name: str | None,
     sheet: str | None,
     language: str,
@@ -257,6 +266,8 @@ def _run(
                          fixed_occurred_at=False)  # fmt: skip
     if needs:
         raise Refused(" ".join(needs) + " Use --map COLUMN=TARGET.")
+    if date_format is None:
+        date_format = _guessed_format(file, fmt, mappings, time_zone)
     request = import_request(
         name or file.name, definition, mappings, file_name=file.name, kind=fmt.kind,
         date_format=date_format, time_zone=time_zone, language=language, sheet=fmt.sheet,
@@ -268,7 +279,7 @@ def _run(
             files={"files": (file.name, data, "application/octet-stream")},
         )
     view = _json(started)
-    console.print(f"Import {view['id']} started: {_describe(mappings)}")
+    console.print(f"Import {view['id']} started ({date_format}): {_describe(mappings)}")
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -282,9 +293,22 @@ def _run(
         while view.get("state") not in FINISHED:
             time.sleep(POLL_SECONDS)
             view = _json(client.get(f"/crm/v3/imports/{view['id']}"))
-            progress.update(task, completed=_progress(view), rows=f"{_counter(view, 'rowsRead'):,}")
+            progress.update(
+                task, completed=_progress(view), rows=f"{_counter(view, 'PROCESSED_ROWS'):,}"
+            )
         progress.update(task, completed=1.0 if view.get("state") == "DONE" else _progress(view))
     return view
+
+
+def _guessed_format(
+    file: Path, fmt: spreadsheets.SheetFormat, mappings: Sequence[ColumnMapping], zone: str | None
+) -> str:
+    """The date format that reads the first rows' Occurred at cells, as the wizard guesses."""
+    column = next((m.index for m in mappings if m.target is Target.OCCURRED_AT), None)
+    if column is None:
+        return DEFAULT_DATE_FORMAT
+    samples = [r[column] for r in spreadsheets.preview(file, fmt, GUESS_ROWS) if len(r) > column]
+    return guess_date_format(samples, zone or "UTC") or DEFAULT_DATE_FORMAT
 
 
 def _describe(mappings: Sequence[ColumnMapping]) -> str:
@@ -298,8 +322,8 @@ def _describe(mappings: Sequence[ColumnMapping]) -> str:
 
 
 def _errors(client: httpx.Client, view: dict[str, Any]) -> list[dict[str, Any]]:
-    answer = _json(client.get(f"/crm/v3/imports/{view['id']}/errors",
-                              params={"limit": ERRORS_SHOWN}))  # fmt: skip
+    params = {"limit": str(ERRORS_SHOWN), "includeRowData": "false"}
+    answer = _json(client.get(f"/crm/v3/imports/{view['id']}/errors", params=params))
     results: list[dict[str, Any]] = answer.get("results", [])
     return results
 
@@ -313,14 +337,14 @@ def _summary(out: Console, view: dict[str, Any], errors: list[dict[str, Any]]) -
     table = Table("Row", "Column", "Value", "Error type", "Error", title="Rows with errors")
     for error in errors:
         table.add_row(
-            str(error.get("sourceData", {}).get("lineNumber", error.get("lineNumber", ""))),
-            str(error.get("knownColumnNumber", error.get("columnName", "")) or ""),
-            str(error.get("invalidValue", "") or ""),
+            str(error.get("sourceData", {}).get("lineNumber", "")),
+            str(error.get("extraContext", "")),
+            str(error.get("invalidValue", "")),
             str(error.get("errorType", "")),
-            str(error.get("message", "")),
+            str(error.get("errorMessage", "")),
         )
     out.print(table)
-    more = _counter(view, "rowsWithErrors") - len(errors)
+    more = _counter(view, ROWS_WITH_ERRORS) - len(errors)
     if more > 0:
         out.print(f"… and {more:,} more; GET /crm/v3/imports/{view['id']}/errors.csv has them all.")
 

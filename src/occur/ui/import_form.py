@@ -169,7 +169,7 @@ def auto_rows(
             row.contact = mapping.property_name or ""
         elif mapping.target == Target.EVENT:
             row.event = mapping.property_name or ""
-        elif new_event and mapping.header.strip():
+        elif mapping.target == Target.SKIP and new_event and mapping.header.strip():
             row.target, row.event = Target.EVENT.value, NEW_PROPERTY
             row.new_label = mapping.header.strip()[:100]
             row.new_name = derive_property_name(row.new_label, names)
@@ -326,12 +326,20 @@ def details_problems(form: ImportForm) -> str | None:
 
 
 def guess_date_format(samples: Sequence[str], time_zone: str) -> str | None:
-    """The first format that reads every sample (None: none does, or no samples)."""
-    texts = [s for s in samples if s.strip()]
+    """The format that reads every sample (None: none does, or no samples). Every format
+    also reads ISO-8601 text, so the year-first and digits-only cases are told apart
+    first; then month/day/year is tried before day/month/year."""
+    texts = [s.strip() for s in samples if s.strip()]
     if not texts or time_zone not in zoneinfo.available_timezones():
         return None
+    if all(t.isdigit() for t in texts):
+        candidates: tuple[str, ...] = ("EPOCH_MILLIS",)
+    elif all(re.match(r"\d{4}\D", t) for t in texts):
+        candidates = ("YEAR_MONTH_DAY", "ISO_8601")
+    else:
+        candidates = ("MONTH_DAY_YEAR", "DAY_MONTH_YEAR", "ISO_8601")
     zone = zoneinfo.ZoneInfo(time_zone)
-    for date_format in ("EPOCH_MILLIS", "ISO_8601", *DATE_FORMATS):
+    for date_format in candidates:
         try:
             for text in texts:
                 parse_occurred_at(text, date_format, zone)

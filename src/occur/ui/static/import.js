@@ -147,7 +147,7 @@
       }
       for (const element of form.querySelectorAll('[aria-invalid="true"]')) {
         const key = element.name || element.id.replace(/^f-/, "");
-        if (!(key in answer.problems) && !["name", "consent", "date_format", "time_zone", "fixed_occurred_at"].includes(key)) {
+        if (!(key in answer.problems) && !["name", "consent", "date_format", "time_zone"].includes(key)) {
           setError(element, "");
         }
       }
