@@ -9,15 +9,28 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
-from occur.api import collector, crm, definitions, events, health, responses, script, send
+from occur.api import (
+    collector,
+    crm,
+    definitions,
+    events,
+    health,
+    imports,
+    responses,
+    script,
+    send,
+)
 from occur.api.context import AppContext
 from occur.api.paths import CanonicalPaths
 from occur.config import Settings
 from occur.errors import OccurError
+from occur.services import imports as import_service
 from occur.services.access import Authenticator
 from occur.services.accounts import SetupCode
 from occur.services.collect import Collector, CollectSettings
+from occur.services.import_runner import ImportRunner
 from occur.services.ingest import Ingest, IngestSettings
+from occur.services.jobs import Worker
 from occur.store.db import Database, open_database
 from occur.ui import routes as ui
 from occur.ui.web import PageError
@@ -30,18 +43,15 @@ def create_app(
 
     `setup_code` opens first-run sign-up in the web app (printed by `occur serve`)."""
     db = db or open_database(settings.database_url)
-    ingest = Ingest(
-        db,
-        IngestSettings(
-            create_contacts_from_email=settings.create_contacts_from_email,
-            queue_events=settings.ingest_queue_events,
-            send_rate_per_second=settings.send_rate_per_second,
-        ),
-    )
+    ingest = ingest_for(db, settings)
+
+    worker = job_worker(db, ingest, settings)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        worker.start()
         yield
+        worker.stop()  # a running import stops between chunks and resumes at next start
         ingest.close()  # what was accepted into the queue is stored before exit
 
     app = Starlette(
@@ -53,6 +63,7 @@ def create_app(
             *script.routes,
             *events.routes,
             *crm.routes,
+            *imports.routes,
             *ui.routes,
         ],
         lifespan=lifespan,
@@ -78,5 +89,24 @@ def create_app(
             ),
         ),
         setup_code=setup_code,
+        worker=worker,
     )
     return app
+
+
+def ingest_for(db: Database, settings: Settings) -> Ingest:
+    """The process's ingestion: definition cache, rate limits and the writer thread."""
+    return Ingest(
+        db,
+        IngestSettings(
+            create_contacts_from_email=settings.create_contacts_from_email,
+            queue_events=settings.ingest_queue_events,
+            send_rate_per_second=settings.send_rate_per_second,
+        ),
+    )
+
+
+def job_worker(db: Database, ingest: Ingest, settings: Settings) -> Worker:
+    """The worker that runs durable jobs: imports (through `ingest`'s writer)."""
+    runner = ImportRunner(db, ingest, settings.data_dir)
+    return Worker(db, {import_service.KIND: runner})

@@ -8,6 +8,7 @@ parameter this walk does not know fails the test until the walk learns it.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -38,11 +39,21 @@ def _seed(client: TestClient, owner: Tenant) -> dict[str, str]:
         json={"properties": {"email": SECRET_EMAIL, "firstname": "Owner"}},
     )
     assert r.status_code == 201, r.text
+    object_id = r.json()["id"]
+    request = {"name": "Secret import", "eventName": SECRET_EVENT, "dateFormat": "YEAR_MONTH_DAY"}
+    r = client.post(
+        "/crm/v3/imports",
+        headers=h,
+        data={"importRequest": json.dumps(request)},
+        files={"files": ("secret.csv", f"Email,Date\n{SECRET_EMAIL},2026-01-02\n", "text/csv")},
+    )
+    assert r.status_code == 200, r.text
     return {
         "event_name": SECRET_EVENT,
         "property_name": "plan",
         "object_type": "contacts",
-        "object_id": r.json()["id"],
+        "object_id": object_id,
+        "import_id": r.json()["id"],
     }
 
 

@@ -14,6 +14,7 @@ from occur.services.access import Authenticator
 from occur.services.accounts import SetupCode
 from occur.services.collect import Collector
 from occur.services.ingest import Ingest
+from occur.services.jobs import Worker
 from occur.services.tracking_script import ScriptCache
 from occur.store.db import Database
 
@@ -25,6 +26,8 @@ class AppContext:
     authenticator: Authenticator
     ingest: Ingest
     collector: Collector  # the tracking script's collector, on top of `ingest`
+    # Runs durable jobs (imports) in this process; wake() it after queueing one.
+    worker: Worker | None = None
     # Printed by `occur serve` while no user exists; None: first-run sign-up is closed.
     setup_code: SetupCode | None = None
     # Per address: 10 wrong passwords in 15 minutes, then wait (an online guessing cap).

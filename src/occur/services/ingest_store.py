@@ -6,6 +6,12 @@ validated against, and that every record it names exists (or may be created). On
 requests that passed are then written, so a rejected request leaves nothing behind,
 not even the contacts its unknown emails would have created.
 
+A spreadsheet import's chunk (a `SendJob` with an `ImportChunk`) is stored in the same
+transaction but leniently: a row naming a record that does not exist becomes a row error
+instead of refusing the chunk; the chunk's contact values are upserted first; and the
+import's counters and resume point move with the rows, unless the import was canceled
+meanwhile, in which case nothing of the chunk is stored.
+
 The whole group is written with set-wise statements (one lookup per kind of identifier,
 one executemany per table), which is what makes group commit pay. Should one of those
 statements still fail (another process won a race for a uuid, an email or a utk on
@@ -18,14 +24,15 @@ from __future__ import annotations
 import logging
 import uuid as uuids
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from occur.domain.collection import Visit
 from occur.domain.completions import Completion
+from occur.domain.crm import CrmObject
 from occur.domain.identity import Identity, IdentityKind
 from occur.domain.objects import CONTACT, ObjectType, find_object_type
 from occur.errors import FieldError
@@ -34,18 +41,42 @@ from occur.services.visitors import identify_in
 from occur.store import crm as crm_store
 from occur.store import definitions as definition_store
 from occur.store import events as event_store
+from occur.store import imports as import_store
 from occur.store import tracking as tracking_store
 from occur.store import visitors as visitor_store
 from occur.store.db import Database, HeldConnection
 from occur.store.events import NewEvent
+from occur.store.imports import ImportCounters, NewImportError
 
 log = logging.getLogger("occur.ingest")
 
 OBJECT_NOT_FOUND = "OBJECT_NOT_FOUND"
+INVALID_OBJECT_ID = "INVALID_OBJECT_ID"  # an import row naming no record (HubSpot's type)
 # (object type id, identifier): one record a completion names.
 RecordRef = tuple[str, Identity]
 # A request that keeps losing races to other processes is answered 503 after this many.
 _ATTEMPTS_ALONE = 2
+
+
+@dataclass(frozen=True)
+class ImportChunk:
+    """Up to 1,000 rows of a spreadsheet import, beside their job's completions.
+
+    `lines`, `cells` and `contact_values` line up with the job's completions (one per
+    row that converted); `errors` are the rows that did not, `rows_with_errors` how many
+    rows those are. Once stored the import has read `rows_read` more rows and resumes
+    at `next_line`.
+    """
+
+    import_id: int
+    lines: tuple[int, ...]
+    cells: tuple[tuple[str, ...], ...]
+    contact_values: tuple[Mapping[str, str], ...]
+    errors: tuple[NewImportError, ...]
+    rows_read: int
+    rows_with_errors: int
+    next_line: int
+    record_id_column: int | None = None  # where a row's record id is, for its error
 
 
 @dataclass(frozen=True)
@@ -56,6 +87,8 @@ class SendJob:
     # A tracking-script beacon's visitor, page views and rejections (services/collect.py),
     # stored in the same transaction as its completions.
     visit: Visit | None = None
+    # A spreadsheet import's rows (services/import_runner.py).
+    chunk: ImportChunk | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +102,10 @@ class SendResult:
     duplicates: int = 0
     # It lost a race with another process every time it was tried: nothing was stored.
     conflicted: bool = False
+    # An import chunk: what it added to the import's counters; `canceled` when the
+    # import was no longer processing, so nothing was stored.
+    counters: ImportCounters | None = None
+    canceled: bool = False
 
 
 @dataclass
@@ -115,6 +152,8 @@ def _store(conn: Connection, jobs: Sequence[SendJob], create_contacts: bool) -> 
         )
         if stale:
             results[index] = SendResult(stale=stale)
+        elif job.chunk is not None:
+            results[index] = _store_import(conn, job, job.chunk)
         else:
             by_portal[job.portal_id].append(index)
     for portal_id, indexes in by_portal.items():
@@ -122,6 +161,109 @@ def _store(conn: Connection, jobs: Sequence[SendJob], create_contacts: bool) -> 
         for index, result in zip(indexes, stored, strict=True):
             results[index] = result
     return [r if r is not None else SendResult() for r in results]
+
+
+def _store_import(conn: Connection, job: SendJob, chunk: ImportChunk) -> SendResult:
+    """One import chunk: rows naming no record become errors, contact values are
+    upserted, completions stored (a repeated uuid counted as a duplicate), errors and
+    counters recorded, all in the caller's transaction."""
+    if import_store.lock_state(conn, chunk.import_id) != import_store.PROCESSING:
+        return SendResult(canceled=True)
+    now = now_ms()
+    portal_id = job.portal_id
+    refs = [(c.object_type_id, c.identity) for c in job.completions]
+    lookups = _look_up(conn, portal_id, [r for r in refs if r[1].kind is IdentityKind.OBJECT_ID])
+    kept: list[int] = []
+    errors = list(chunk.errors)
+    for i, c in enumerate(job.completions):
+        if c.identity.kind is IdentityKind.OBJECT_ID and c.identity.object_id not in (
+            lookups.live_ids.get(c.object_type_id, set())
+        ):
+            singular = _object_type(c.object_type_id).singular
+            errors.append(
+                NewImportError(
+                    line=chunk.lines[i],
+                    column_name=c.identity.path,
+                    column_index=chunk.record_id_column,
+                    value=c.identity.value,
+                    error_type=INVALID_OBJECT_ID,
+                    message=f"There is no {singular} with record ID {c.identity.value}.",
+                    cells=chunk.cells[i],
+                )
+            )
+        else:
+            kept.append(i)
+    created, updated = _upsert_contacts(conn, job, chunk, kept, lookups, now)
+    accepted = replace(job, completions=tuple(job.completions[i] for i in kept))
+    rows, counts = _new_events(conn, [accepted], lookups)
+    event_store.insert_events(conn, portal_id, rows, received_at=now)
+    stored, duplicates = counts[id(accepted)]
+    errors.sort(key=lambda e: e.line)  # stable: a row's errors stay in column order
+    import_store.insert_errors(conn, chunk.import_id, errors, now)
+    counters = ImportCounters(
+        rows_read=chunk.rows_read,
+        contacts_created=created,
+        contacts_updated=updated,
+        completions_created=stored,
+        duplicates=duplicates,
+        rows_with_errors=chunk.rows_with_errors + len(job.completions) - len(kept),
+    )
+    import_store.advance(conn, chunk.import_id, counters, chunk.next_line, now)
+    return SendResult(stored=stored, duplicates=duplicates, counters=counters)
+
+
+def _upsert_contacts(
+    conn: Connection,
+    job: SendJob,
+    chunk: ImportChunk,
+    kept: Sequence[int],
+    lookups: _Lookups,
+    now: int,
+) -> tuple[int, int]:
+    """Contacts the rows name by email are found or created, and every contact a row
+    names gets that row's non-empty contact values (later rows win). Fills
+    `lookups.contacts`; returns (created, updated): updated counts contacts that existed
+    before this import and whose values changed."""
+    completions = [job.completions[i] for i in kept]
+    if not completions or completions[0].object_type_id != CONTACT.type_id:
+        return 0, 0
+    emails = {c.identity.value for c in completions if c.identity.kind is IdentityKind.EMAIL}
+    ids = {c.identity.object_id for c in completions if c.identity.kind is IdentityKind.OBJECT_ID}
+    portal_id = job.portal_id
+    by_email = crm_store.find_by_emails(conn, portal_id, CONTACT, emails, for_update=True)
+    by_id = crm_store.find_by_ids(conn, portal_id, CONTACT, ids, for_update=True)
+    by_id.update({record.id: record for record in by_email.values()})
+    lookups.contacts.update({email: record.id for email, record in by_email.items()})
+    merged: dict[str | int, dict[str, str]] = {}  # new contacts by email, others by id
+    for i, c in zip(kept, completions, strict=True):
+        values = chunk.contact_values[i]
+        key: str | int = c.identity.value
+        if c.identity.kind is IdentityKind.OBJECT_ID:
+            key = c.identity.object_id
+        elif c.identity.value in lookups.contacts:
+            key = lookups.contacts[c.identity.value]
+        if key not in merged:
+            merged[key] = _starting_values(key, by_id)
+        merged[key].update(values)
+    new = [values for key, values in merged.items() if isinstance(key, str)]
+    created = crm_store.insert_objects(conn, portal_id, CONTACT, new, now)
+    lookups.contacts.update({record.values["email"]: record.id for record in created})
+    import_store.add_records(conn, chunk.import_id, [record.id for record in created])
+    changed = {
+        key: values
+        for key, values in merged.items()
+        if isinstance(key, int) and values != by_id[key].values
+    }
+    for object_id, values in changed.items():
+        crm_store.update_values(conn, portal_id, CONTACT, object_id, values, now)
+    mine = import_store.created_by(conn, chunk.import_id, changed.keys())
+    return len(created), len(changed.keys() - mine)
+
+
+def _starting_values(key: str | int, existing: Mapping[int, CrmObject]) -> dict[str, str]:
+    if isinstance(key, str):
+        return {"email": key}
+    return dict(existing[key].values)
 
 
 def _store_portal(
@@ -293,6 +435,7 @@ def _new_events(
                     visitor_id=visitor_id,
                     occurred_at=c.occurred_at if c.occurred_at is not None else job.received_at,
                     properties=c.values,
+                    import_id=job.chunk.import_id if job.chunk is not None else None,
                 )
             )
             stored += 1

@@ -29,6 +29,8 @@ class NewEvent:
     visitor_id: int | None
     occurred_at: int
     properties: Mapping[str, str]
+    # The spreadsheet import that stores it (None: a send or the tracking script).
+    import_id: int | None = None
 
 
 # The writer's per-group statements, built once: building a statement costs more than
@@ -89,6 +91,7 @@ def insert_events(
                 row.occurred_at,
                 received_at,
                 encode_properties(row.properties),
+                row.import_id,
             )
             for event_id, row in zip(ids, rows, strict=True)
         ],
@@ -115,6 +118,7 @@ _EVENT_COLUMNS = (
     "occurred_at",
     "received_at",
     "properties",
+    "import_id",
 )
 _VALUE_COLUMNS = (
     "event_id",
@@ -227,3 +231,38 @@ def delete_for_object(conn: Connection, portal_id: int, object_type_id: str, obj
         )
     )
     return result.rowcount
+
+
+def delete_for_import(conn: Connection, portal_id: int, import_id: int, limit: int) -> int:
+    """Remove up to `limit` occurrences an import stored (revert works in batches, so
+    no one transaction holds the write lock for long); returns how many went."""
+    ids = list(
+        conn.execute(
+            select(events.c.id)
+            .where(events.c.import_id == import_id, events.c.portal_id == portal_id)
+            .limit(limit)
+        ).scalars()
+    )
+    if not ids:
+        return 0
+    conn.execute(delete(event_values).where(event_values.c.event_id.in_(ids)))
+    conn.execute(delete(events).where(events.c.id.in_(ids)))
+    return len(ids)
+
+
+def objects_with_events(
+    conn: Connection, portal_id: int, object_type_id: str, object_ids: Collection[int]
+) -> set[int]:
+    """Which of these records have at least one occurrence."""
+    if not object_ids:
+        return set()
+    query = (
+        select(events.c.object_id)
+        .distinct()
+        .where(
+            events.c.portal_id == portal_id,
+            events.c.object_type_id == object_type_id,
+            events.c.object_id.in_(sorted(object_ids)),
+        )
+    )
+    return {int(object_id) for object_id in conn.execute(query).scalars()}

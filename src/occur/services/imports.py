@@ -1,0 +1,371 @@
+"""Spreadsheet imports: the use cases the HTTP API, the web app and the CLI share.
+
+`start` checks everything it can before anything exists (the file reads, the mapping
+fits the file and the event, every row can be counted): a refused import leaves no
+import row and no job. The rows themselves are stored later by the worker
+(services/import_runner.py), a chunk at a time through the ingest writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+from typing import IO, Any
+
+from sqlalchemy import Connection
+
+from occur.config import Settings
+from occur.domain.definitions import EventDefinition, object_type_id
+from occur.domain.objects import CONTACT
+from occur.errors import Conflict, FieldError, NotFound, ValidationError
+from occur.services import definitions, spreadsheets, uploads
+from occur.services.clock import now_ms
+from occur.services.import_requests import (
+    ImportRequest,
+    check,
+    event_types,
+    read_import_request,
+    request_json,
+    sheet_name,
+)
+from occur.services.jobs import Worker, enqueue
+from occur.services.uploads import StagedFile
+from occur.store import access as access_store
+from occur.store import crm as crm_store
+from occur.store import events as event_store
+from occur.store import imports as store
+from occur.store.db import Database
+from occur.store.imports import ImportRecord, StoredImportError
+
+KIND = "import"  # the job kind services/import_runner.py runs
+SOURCES = ("API", "CRM_UI", "CLI")
+MAX_PAGE = 1_000
+# An import's job is tried again after a crash or an unexpected error this often.
+MAX_ATTEMPTS = 5
+REVERT_BATCH_ROWS = 5_000
+REVERTIBLE = (store.DONE, store.CANCELED, store.FAILED)
+
+ImportErrorView = StoredImportError
+__all__ = ["ImportErrorView", "ImportRequest", "ImportView", "read_import_request"]
+
+
+@dataclass(frozen=True)
+class ImportView:
+    """An import as its readers show it."""
+
+    id: int
+    portal_id: int
+    name: str
+    state: str
+    source: str
+    definition_id: int
+    definition_name: str
+    object_type_id: str  # the event's, 6-{id}
+    request: dict[str, Any]
+    filename: str
+    total_rows: int
+    rows_read: int
+    contacts_created: int
+    contacts_updated: int
+    completions_created: int
+    duplicates: int
+    rows_with_errors: int
+    progress: float  # 0..1
+    reason: str | None
+    created_by_user_id: int | None
+    created_at: int
+    updated_at: int
+    finished_at: int | None
+
+
+# --- use cases ---------------------------------------------------------------------
+
+
+def start(
+    db: Database,
+    settings: Settings,
+    worker: Worker | None,
+    portal_id: int,
+    request: ImportRequest,
+    staged: StagedFile,
+    source: str,
+    user_id: int | None,
+) -> ImportView:
+    """Check the request against the file and the event, then create the import and its
+    job in one transaction; the worker (woken here) stores the rows."""
+    definition = _definition(db, portal_id, request.definition_name)
+    fmt = spreadsheets.detect(staged.path, staged.filename, request.sheet)
+    header = spreadsheets.header(staged.path, fmt)
+    check(request, definition, header)
+    total = spreadsheets.count_rows(staged.path, fmt)
+    now = now_ms()
+    with db.write() as conn:
+        import_id = store.insert_import(
+            conn,
+            portal_id=portal_id,
+            definition_id=definition.id,
+            name=request.name,
+            source=source if source in SOURCES else "API",
+            request=request_json(request, definition, header, fmt.sheet),
+            header=header,
+            staged_id=staged.id,
+            filename=staged.filename,
+            total_rows=total,
+            user_id=user_id,
+            now_ms=now,
+        )
+        enqueue(
+            conn,
+            KIND,
+            {"importId": import_id},
+            dedupe_key=f"{KIND}:{import_id}",
+            max_attempts=MAX_ATTEMPTS,
+        )
+    if worker is not None:
+        worker.wake()
+    return get(db, portal_id, import_id)
+
+
+def start_from_api(
+    db: Database,
+    settings: Settings,
+    worker: Worker | None,
+    portal_id: int,
+    body: object,
+    staged: StagedFile,
+    user_id: int | None = None,
+    source: str = "API",
+) -> ImportView:
+    """POST /crm/v3/imports: the importRequest JSON read against the uploaded file. The
+    staged file is removed when the import is refused."""
+    try:
+        definition = _definition_of_body(db, portal_id, body)
+        sheet = sheet_name(body)
+        fmt = spreadsheets.detect(staged.path, staged.filename, sheet)
+        header = spreadsheets.header(staged.path, fmt)
+        request = read_import_request(
+            body,
+            definition,
+            header,
+            default_name=staged.filename,
+            default_time_zone=_portal_time_zone(db, portal_id),
+        )
+        return start(db, settings, worker, portal_id, request, staged, source, user_id)
+    except BaseException:
+        uploads.discard(settings.data_dir, staged.id)
+        raise
+
+
+def get(db: Database, portal_id: int, import_id: int | str) -> ImportView:
+    with db.read() as conn:
+        return view(_record(conn, portal_id, import_id))
+
+
+def list_page(
+    db: Database, portal_id: int, after: int | str | None, limit: int
+) -> tuple[list[ImportView], str | None]:
+    """Newest first; `after` is the cursor a previous page returned."""
+    with db.read() as conn:
+        found, next_id = store.list_page(
+            conn, portal_id, before_id=_cursor(after), limit=_limit(limit)
+        )
+    return [view(r) for r in found], (str(next_id) if next_id is not None else None)
+
+
+def cancel(db: Database, portal_id: int, import_id: int | str) -> ImportView:
+    """Stop an import that has not finished: the chunk being written is the last one
+    stored (the writer checks the state in the chunk's own transaction)."""
+    with db.write() as conn:
+        record = _record(conn, portal_id, import_id, for_update=True)
+        if not store.set_state(
+            conn, record.id, store.CANCELED, now_ms(), from_states=store.RUNNING_STATES
+        ):
+            raise Conflict(
+                f"Import {record.id} is {record.state}; only a started or processing "
+                "import can be canceled."
+            )
+    return get(db, portal_id, record.id)
+
+
+def revert(db: Database, portal_id: int, import_id: int | str) -> ImportView:
+    """Remove what an import stored: its completions, then the contacts it created that
+    hold nothing else. In batches, each its own transaction, so that sends keep flowing;
+    a revert that stops part way is finished by running it again."""
+    with db.read() as conn:
+        record = _record(conn, portal_id, import_id)
+    if record.state == store.REVERTED:
+        return view(record)
+    if record.state not in REVERTIBLE:
+        raise Conflict(
+            f"Import {record.id} is {record.state}; cancel it first, or wait until it is done."
+        )
+    while True:
+        with db.write() as conn:
+            if not store.get(conn, record.id, for_update=True):
+                break
+            removed = _delete_events(conn, portal_id, record.id)
+        if removed < REVERT_BATCH_ROWS:
+            break
+    after: int | None = None
+    while True:
+        with db.write() as conn:
+            page = store.created_records(conn, record.id, after_id=after, limit=REVERT_BATCH_ROWS)
+            _delete_contacts(conn, portal_id, page)
+        if len(page) < REVERT_BATCH_ROWS:
+            break
+        after = page[-1]
+    with db.write() as conn:
+        store.set_state(conn, record.id, store.REVERTED, now_ms(), from_states=REVERTIBLE)
+    return get(db, portal_id, record.id)
+
+
+def errors_page(
+    db: Database, portal_id: int, import_id: int | str, after: int | str | None, limit: int
+) -> tuple[list[ImportErrorView], str | None]:
+    with db.read() as conn:
+        record = _record(conn, portal_id, import_id)
+        found, next_id = store.errors_page(
+            conn, record.id, after_id=_cursor(after), limit=_limit(limit)
+        )
+    return found, (str(next_id) if next_id is not None else None)
+
+
+def error_file(
+    db: Database, settings: Settings, portal_id: int, import_id: int | str, out: IO[str]
+) -> None:
+    """The failing rows as the file had them plus a last column saying why (every
+    problem of a row, joined): fix it and import it again."""
+    with db.read() as conn:
+        record = _record(conn, portal_id, import_id)
+        spreadsheets.write_error_file(out, record.header, _failed_rows(conn, record.id))
+
+
+def view(record: ImportRecord) -> ImportView:
+    c = record.counters
+    done = record.state in (store.DONE, store.REVERTED)
+    progress = (
+        1.0 if done else min(1.0, c.rows_read / record.total_rows) if record.total_rows else 0.0
+    )
+    request = {k: v for k, v in record.request.items() if k != "occur"}
+    return ImportView(
+        id=record.id,
+        portal_id=record.portal_id,
+        name=record.name,
+        state=record.state,
+        source=record.source,
+        definition_id=record.definition_id,
+        definition_name=record.definition_name,
+        object_type_id=object_type_id(record.definition_id),
+        request=request,
+        filename=record.filename,
+        total_rows=record.total_rows,
+        rows_read=c.rows_read,
+        contacts_created=c.contacts_created,
+        contacts_updated=c.contacts_updated,
+        completions_created=c.completions_created,
+        duplicates=c.duplicates,
+        rows_with_errors=c.rows_with_errors,
+        progress=progress,
+        reason=record.reason,
+        created_by_user_id=record.created_by_user_id,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        finished_at=record.finished_at,
+    )
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _definition_of_body(db: Database, portal_id: int, body: object) -> EventDefinition:
+    """The event an importRequest is for: `eventName` (occur's, short or fully qualified)
+    or the 6-{id} its column mappings name."""
+    if not isinstance(body, dict):
+        raise ValidationError(
+            "importRequest must be a JSON object.",
+            errors=[FieldError("Not an object.", in_="importRequest", code="INVALID_TYPE")],
+        )
+    name = body.get("eventName")
+    if isinstance(name, str) and name:
+        return _definition(db, portal_id, name)
+    for type_id in event_types(body):
+        try:
+            definition_id = int(type_id.removeprefix("6-"))
+        except ValueError:
+            continue
+        with db.read() as conn:
+            found = store.definition_name(conn, portal_id, definition_id)
+        if found is None:
+            raise NotFound(f"This portal has no event with objectTypeId {type_id}.")
+        return _definition(db, portal_id, found)
+    message = (
+        "Name the event to import: give eventName, or a column mapping whose "
+        "columnObjectTypeId is the event's 6-{id}."
+    )
+    raise ValidationError(message, errors=[FieldError(message, in_="eventName", code="REQUIRED")])
+
+
+def _definition(db: Database, portal_id: int, name: str) -> EventDefinition:
+    return definitions.get(db, portal_id, name)
+
+
+def _portal_time_zone(db: Database, portal_id: int) -> str:
+    with db.read() as conn:
+        portal = access_store.get_portal(conn, portal_id)
+    return portal.time_zone if portal is not None else "UTC"
+
+
+def _record(
+    conn: Connection, portal_id: int, import_id: int | str, *, for_update: bool = False
+) -> ImportRecord:
+    wanted = _import_id(import_id)
+    record = (
+        store.get(conn, wanted, portal_id=portal_id, for_update=for_update)
+        if wanted is not None
+        else None
+    )
+    if record is None:
+        raise NotFound(f"There is no import with id {import_id}.")
+    return record
+
+
+def _import_id(raw: int | str) -> int | None:
+    if isinstance(raw, int):
+        return raw if 0 < raw < 2**63 else None
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
+        return int(raw)
+    return None
+
+
+def _cursor(raw: int | str | None) -> int | None:
+    if raw is None or raw == "":
+        return None
+    found = _import_id(raw)
+    if found is None:
+        message = f"after is not a paging cursor this server issued: {raw!r}."
+        raise ValidationError(message, errors=[FieldError(message, in_="after", code="INVALID")])
+    return found
+
+
+def _limit(limit: int) -> int:
+    return max(1, min(MAX_PAGE, limit))
+
+
+def _delete_events(conn: Connection, portal_id: int, import_id: int) -> int:
+    return event_store.delete_for_import(conn, portal_id, import_id, REVERT_BATCH_ROWS)
+
+
+def _delete_contacts(conn: Connection, portal_id: int, created: Sequence[int]) -> None:
+    for object_id in store.contacts_holding_nothing(conn, portal_id, created):
+        crm_store.delete_object(conn, portal_id, CONTACT, object_id)
+
+
+def _failed_rows(conn: Connection, import_id: int) -> Iterator[tuple[list[str], str]]:
+    """(cells, every reason) per failing row, from errors kept in line order."""
+    for _line, errors in groupby(store.iter_errors(conn, import_id), key=lambda e: e.line):
+        found = list(errors)
+        reasons = "; ".join(
+            f"{e.column_name}: {e.message}" if e.column_name else e.message for e in found
+        )
+        yield found[0].cells, reasons
