@@ -109,36 +109,6 @@ def worker() -> None:
     ingest.close()
 
 
-@main.command()
-def worker() -> None:
-    """Run durable jobs (imports) in this process until stopped (Ctrl-C, SIGTERM).
-
-    `occur serve` already runs one worker; start more with this command to share the work
-    (PostgreSQL; each claims jobs the others skip). It reads uploaded files from
-    OCCUR_DATA_DIR, so it needs the same data dir as the server. A stop finishes the chunk
-    being written; the job resumes from there later.
-    """
-    import signal
-    import threading
-
-    from occur.app import ingest_for, job_worker
-
-    settings = _settings()
-    db = _migrated(settings)
-    ingest = ingest_for(db, settings)
-    jobs = job_worker(db, ingest, settings)
-    stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda _signum, _frame: stopping.set())
-    jobs.start()
-    click.echo(f"occur worker {jobs.worker_id} running; Ctrl-C stops it", err=True)
-    while not stopping.wait(1.0):
-        pass
-    click.echo("stopping: finishing the chunk being written…", err=True)
-    jobs.stop()
-    ingest.close()
-
-
 def _print_welcome(settings: Settings, portal_id: int, secret: str) -> None:
     base = settings.public_url
     click.echo(
