@@ -55,6 +55,7 @@ def test_no_page_of_a_portal_opens_to_another_portals_user(
         "record_id": str(contact.record.id),
         "user_id": str(admin.user_id),
         "token_id": "1",
+        "import_id": "1",
     }
     checked = 0
     for method, template in _page_paths(settings):

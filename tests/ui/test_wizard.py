@@ -95,8 +95,7 @@ def test_the_method_step_lists_every_method_and_why_some_are_off(
     for text in (as_admin, as_member):
         for label in ("Send data via API", "JavaScript code", "Visual event", "Import spreadsheet"):
             assert label in text
-        assert "Comes with spreadsheet import." in text
-        assert re.search(r'value="import"[^>]*disabled', text)
+        assert not re.search(r'value="import"[^>]*disabled', text)
         assert not re.search(r'value="visual"[^>]*disabled', text)
     assert not re.search(r'value="javascript"[^>]*disabled', as_admin)
     assert re.search(r'value="javascript"[^>]*disabled', as_member)
@@ -366,11 +365,11 @@ def test_only_admins_create_javascript_code_events(
     assert definitions.code(db, tenant.portal_id, api) is None
 
 
-def test_methods_that_are_not_available_yet_are_refused(
+def test_a_method_that_does_not_exist_is_refused(
     browser: TestClient, db: Database, tenant: Tenant, admin: Person
 ) -> None:
     sign_in(browser, admin.email)
-    for method, reason in (("import", "spreadsheet import"),):
+    for method, reason in (("fax", "Choose how the event is sent"),):
         refused = create(browser, tenant, {**ENUM_FORM, "method": method})
         assert refused.status_code == 400
         found = re.search(r'<p class="error" id="e-method">([^<]*)</p>', refused.text)

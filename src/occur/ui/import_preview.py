@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from occur.domain.definitions import EventDefinition
-from occur.domain.import_columns import DECIMAL_COMMA_LANGUAGES, ColumnMapping
+from occur.domain.import_columns import ColumnMapping
 from occur.domain.import_rows import ImportPlan, convert_row
 
 PREVIEW_ROWS = 5
@@ -44,7 +44,7 @@ def preview_rows(
     date_format: str,
     time_zone: str,
     fixed_occurred_at: int | None,
-    language: str,
+    decimal_comma: bool,
 ) -> list[PreviewRow]:
     zone = time_zone if time_zone in zoneinfo.available_timezones() else "UTC"
     plan = ImportPlan(
@@ -54,7 +54,7 @@ def preview_rows(
         date_format=date_format,
         time_zone=zone,
         fixed_occurred_at=fixed_occurred_at,
-        decimal_comma=language in DECIMAL_COMMA_LANGUAGES,
+        decimal_comma=decimal_comma,
     )
     shown = []
     for offset, cells in enumerate(rows[:PREVIEW_ROWS]):

@@ -14,6 +14,8 @@ from occur.ui import (
     auth_pages,
     event_pages,
     events_pages,
+    import_pages,
+    import_results,
     records_pages,
     settings_pages,
     tracking_pages,
@@ -72,6 +74,8 @@ routes: list[BaseRoute] = [
     *settings_pages.routes,
     *wizard_pages.routes,
     *tracking_pages.routes,
+    *import_pages.routes,
+    *import_results.routes,
     *events_pages.routes,
     # after every fixed /events/... path (the wizard's /events/new): {name} matches anything
     *analyze_pages.routes,

@@ -32,6 +32,7 @@ from occur.services import definitions, picker
 from occur.ui import wizard_examples
 from occur.ui.event_pages import TYPE_LABELS
 from occur.ui.events_pages import METHOD_LABELS
+from occur.ui.import_form import IMPORT, new_import_url
 from occur.ui.visual_rules import URL_OP_CHOICES
 from occur.ui.web import (
     PageError,
@@ -48,6 +49,7 @@ from occur.ui.wizard_form import (
     STEPS,
     OptionRow,
     PropertyRow,
+    Submission,
     WizardForm,
     apply_action,
     derive_property_name,
@@ -109,9 +111,11 @@ METHODS: tuple[Method, ...] = (
         "import",
         "Import spreadsheet",
         "Upload completions that happened elsewhere from a CSV or Excel file.",
-        "IMPORT",
-        available=False,
-        unavailable_reason="Comes with spreadsheet import.",
+        IMPORT,
+        available=True,
+        # The file, mapping and finish steps are pages of their own (ui/import_pages.py):
+        # the wizard checks the details, then hands them to the file step.
+        steps=("details",),
     ),
 )
 ADMINS_ONLY_REASON = "Only admins manage code blocks."
@@ -205,6 +209,8 @@ async def create_event(request: Request) -> Response:
             )
         )
     sent = submission(wizard)
+    if method.key == "import":
+        return _to_import(request, page, wizard, sent)
     code = wizard.code if "code" in method.steps and wizard.code.strip() else None
     tracking_type, rule = method.tracking_type, None
     if "visual" in method.steps:
@@ -228,6 +234,20 @@ async def create_event(request: Request) -> Response:
     if "code" in method.steps:
         await _settle_code(page, created, code, wizard.code_event_name)
     return redirect(done_url(created))
+
+
+def _to_import(
+    request: Request, page: PortalPage, wizard: WizardForm, sent: Submission
+) -> Response:
+    """An imported event is created when its import starts: here its details are only
+    checked (by the API's own rules), then carried to the file step."""
+    details = {**sent.body, "propertyDefinitions": []}
+    try:
+        rules.read_definition_create(details)
+    except OccurError as exc:
+        errors = form_errors(exc.errors, sent) or {"": exc.message}
+        return _wizard_page(request, page, wizard, errors, status=400)
+    return redirect(new_import_url(page.portal_id, wizard.label, wizard.description, wizard.object))
 
 
 async def _settle_code(
