@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 
 import pytest
@@ -459,6 +460,7 @@ def test_an_added_empty_column_keeps_the_uuid() -> None:
         ([("x", "1")], [("x", "1"), ("y", "")], False),
         ([("x", "1;2")], [("x", "1"), ("x", "2")], False),
         ([("x,y", "1")], [("x", "y,1")], False),  # no ambiguous joining
+        ([("a", "b")], [("ab", "")], False),
     ],
 )
 def test_row_uuid(a: list[tuple[str, str]], b: list[tuple[str, str]], same: bool) -> None:
@@ -472,4 +474,7 @@ def test_row_uuid_is_stable_across_releases() -> None:
     assert row_uuid(1, [("identity.email", "a@b.co"), ("occurredAt", "0")]) == row_uuid(
         1, [("occurredAt", "0"), ("identity.email", "a@b.co")]
     )
-    assert row_uuid(7, []) == "1732c7f8-7332-5919-97ba-46dfca5a518d"
+    assert row_uuid(7, []) == "953b5983-58b8-5c20-b8c1-5e763aeb8304"
+    assert row_uuid(7, [("b", "2"), ("a", "1")]) == str(
+        uuid.uuid5(uuid.UUID("3b0e4f52-8c1e-5f7a-9d2c-6a4e1b7f0c93"), "7\x00a\x001\x00b\x002")
+    )

@@ -14,11 +14,12 @@ import, finds the completions already stored and adds no duplicates.
 
 from __future__ import annotations
 
-import json
+import hashlib
 import re
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from occur.domain.completions import Completion
@@ -88,6 +89,7 @@ _ERROR_TYPE_OF_CODE = {
 # A row error keeps at most this much of the cell; the error file keeps the whole row.
 MAX_ERROR_VALUE_CHARS = 1024
 _NAMESPACE = uuid.UUID("3b0e4f52-8c1e-5f7a-9d2c-6a4e1b7f0c93")  # of import completion uuids
+_NAMESPACE_SHA1 = hashlib.sha1(_NAMESPACE.bytes)
 # Yes and no as spreadsheets in the seven header languages write them (compared folded).
 _BOOLEANS = {
     **dict.fromkeys(
@@ -111,6 +113,11 @@ _GROUPED = {
     for comma, group, point in ((True, ".", ","), (False, ",", r"\."))
 }
 _NOT_DIGIT = re.compile(r"[^0-9]")
+# Characters that make a number need _GROUPED: its grouping marks and decimal comma.
+_GROUPING_MARKS = {
+    True: frozenset(".,' \u00a0\u202f"),
+    False: frozenset(",' \u00a0\u202f"),
+}
 _NUL = "\x00"
 
 
@@ -143,6 +150,91 @@ class ImportPlan:
     time_zone: str  # IANA
     fixed_occurred_at: int | None  # epoch ms for every row, else the OCCURRED_AT column
     decimal_comma: bool
+
+    @cached_property
+    def _columns(self) -> tuple[_Column, ...]:
+        """The mapped columns with what reading them needs looked up once per import,
+        not once per row (a million-row import converts a million rows)."""
+        return tuple(
+            _Column.of(mapping, self.definition)
+            for mapping in self.mappings
+            if mapping.target is not Target.SKIP
+            and not (mapping.target is Target.OCCURRED_AT and self.fixed_occurred_at is not None)
+        )
+
+    @cached_property
+    def _zone(self) -> ZoneInfo | None:
+        try:
+            return ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
+
+    def zone(self) -> ZoneInfo:
+        """The import's time zone; CellError when the name is none (checked per cell, so
+        that a plan built from a stored request still reports rather than crashes)."""
+        zone = self._zone
+        if zone is None:
+            raise CellError(
+                error_type=FAILED_VALIDATION, message=f"{self.time_zone!r} is not a time zone."
+            )
+        return zone
+
+    @cached_property
+    def _column_of(self) -> dict[Target, str]:
+        """The header of the first column mapped to each identity target."""
+        found: dict[Target, str] = {}
+        for column in self._columns:
+            if column.kind == _EMAIL:
+                found.setdefault(Target.CONTACT, column.header)
+            elif column.kind == _RECORD_ID:
+                found.setdefault(Target.RECORD_ID, column.header)
+        return found
+
+
+# What a mapped column is read as (ints: compared once per cell of a million rows).
+_RECORD_ID, _EMAIL, _CONTACT_VALUE, _OCCURRED_AT, _EVENT_VALUE, _UNKNOWN_PROPERTY = range(6)
+
+
+@dataclass(frozen=True)
+class _Column:
+    index: int
+    header: str
+    kind: int
+    name: str
+    spec: PropertySpec | None = None
+    limit: int = 0
+    options: dict[str, str] | None = None  # option value or label, folded → value
+
+    @staticmethod
+    def of(mapping: ColumnMapping, definition: EventDefinition) -> _Column:
+        name = mapping.property_name or ""
+        if mapping.target is Target.RECORD_ID:
+            return _Column(mapping.index, mapping.header, _RECORD_ID, name)
+        if mapping.target is Target.OCCURRED_AT:
+            return _Column(mapping.index, mapping.header, _OCCURRED_AT, name)
+        if mapping.target is Target.CONTACT:
+            kind = _EMAIL if name == EMAIL else _CONTACT_VALUE
+            return _Column(mapping.index, mapping.header, kind, name)
+        spec = definition.property_named(name)
+        if spec is None:
+            return _Column(mapping.index, mapping.header, _UNKNOWN_PROPERTY, name)
+        options: dict[str, str] | None = None
+        if spec.type is PropertyType.ENUMERATION:
+            options = {}
+            for option in spec.options:
+                options.setdefault(option.value.casefold(), option.value)
+                options.setdefault(option.label.casefold(), option.value)
+            for option in spec.options:  # an exact value wins over another's label
+                options[option.value] = option.value
+        return _Column(
+            mapping.index,
+            mapping.header,
+            _EVENT_VALUE,
+            name,
+            spec,
+            value_limit_chars(name),
+            options,
+        )
 
 
 @dataclass(frozen=True)
@@ -179,9 +271,9 @@ def convert_row(plan: ImportPlan, line: int, cells: Sequence[str]) -> ImportRow 
             )
         ]
     reader = _RowReader(plan, line)
-    for mapping in plan.mappings:
-        if mapping.target is not Target.SKIP and 0 <= mapping.index < width:
-            reader.read(mapping, cells[mapping.index].strip())
+    for column in plan._columns:
+        if 0 <= column.index < width:
+            reader.read(column, cells[column.index].strip())
     return reader.finish()
 
 
@@ -190,51 +282,75 @@ def row_uuid(definition_id: int, parts: Sequence[tuple[str, str]]) -> str:
 
     `parts` are (name, canonical value) pairs; they are sorted, so neither the order of
     the columns nor of the rows matters, and the line and the import are not part of it.
+    It is uuid5 (SHA-1 under a namespace of occur's own) of the id and the pairs joined
+    by NUL, which no name or stored value holds (the value rules refuse it), so two
+    different rows never join to the same text. The namespace's hash state is computed
+    once and copied: building a SHA-1 from scratch for each of a million rows cost more
+    than the rest of the uuid.
     """
-    canonical = json.dumps([definition_id, sorted(parts)], ensure_ascii=False)
-    return str(uuid.uuid5(_NAMESPACE, canonical))
+    hashed = _NAMESPACE_SHA1.copy()
+    text = str(definition_id)
+    for name, value in sorted(parts):
+        text += f"\x00{name}\x00{value}"
+    hashed.update(text.encode())
+    return str(uuid.UUID(bytes=hashed.digest()[:16], version=5))
 
 
 class _RowReader:
     """Reads one row's cells, collecting values and errors; `finish` decides."""
+
+    __slots__ = (
+        "contact_values",
+        "email",
+        "errors",
+        "line",
+        "object_id",
+        "occurred_at",
+        "occurred_at_read",
+        "plan",
+        "values",
+    )
 
     def __init__(self, plan: ImportPlan, line: int) -> None:
         self.plan = plan
         self.line = line
         self.errors: list[RowError] = []
         self.email: str | None = None
-        self.email_column: str | None = None
         self.object_id: int | None = None
-        self.record_id_column: str | None = None
         self.occurred_at = plan.fixed_occurred_at
-        self.occurred_at_column: str | None = None
+        self.occurred_at_read = False
         self.contact_values: dict[str, str] = {}
         self.values: dict[str, str] = {}
 
-    def fail(self, mapping: ColumnMapping, text: str | None, error_type: str, message: str) -> None:
-        shown = None if text is None else text[:MAX_ERROR_VALUE_CHARS]
-        self.errors.append(RowError(self.line, mapping.header, shown, error_type, message))
-
-    def read(self, mapping: ColumnMapping, text: str) -> None:
+    def read(self, column: _Column, text: str) -> None:
+        kind = column.kind
         try:
-            match mapping.target:
-                case Target.RECORD_ID:
-                    self._record_id(mapping, text)
-                case Target.OCCURRED_AT:
-                    self._occurred_at(mapping, text)
-                case Target.CONTACT if mapping.property_name == EMAIL:
-                    self._email(mapping, text)
-                case Target.CONTACT:
-                    self._contact_value(mapping, text)
-                case Target.EVENT:
-                    self._event_value(mapping, text)
+            if kind == _EVENT_VALUE:
+                if text:
+                    self._event_value(column, text)
+            elif kind == _EMAIL:
+                if text:
+                    self._email(text)
+            elif kind == _OCCURRED_AT:
+                self._occurred_at(text)
+            elif kind == _RECORD_ID:
+                if text:
+                    self._record_id(text)
+            elif kind == _CONTACT_VALUE:
+                if text:
+                    self._contact_value(column, text)
+            elif text:
+                raise CellError(
+                    error_type=FAILED_VALIDATION,
+                    message=f"{self.plan.definition.name} has no property {column.name!r}.",
+                )
         except CellError as error:
-            self.fail(mapping, text, error.error_type, error.message)
+            shown = text[:MAX_ERROR_VALUE_CHARS]
+            self.errors.append(
+                RowError(self.line, column.header, shown, error.error_type, error.message)
+            )
 
-    def _record_id(self, mapping: ColumnMapping, text: str) -> None:
-        self.record_id_column = mapping.header
-        if not text:
-            return
+    def _record_id(self, text: str) -> None:
         self.object_id = parse_object_id(text)
         if self.object_id is None:
             raise CellError(
@@ -242,10 +358,7 @@ class _RowReader:
                 message=f"{_shown(text)} is not a record ID (a positive whole number).",
             )
 
-    def _email(self, mapping: ColumnMapping, text: str) -> None:
-        self.email_column = mapping.header
-        if not text:
-            return
+    def _email(self, text: str) -> None:
         email = normalise_email(text)
         if email is None or _NUL in email:
             raise CellError(
@@ -253,20 +366,16 @@ class _RowReader:
             )
         self.email = email.lower()
 
-    def _occurred_at(self, mapping: ColumnMapping, text: str) -> None:
-        if self.plan.fixed_occurred_at is not None:
-            return  # one time was chosen for every row
-        self.occurred_at_column = mapping.header
+    def _occurred_at(self, text: str) -> None:
+        self.occurred_at_read = True
         if not text:
             raise CellError(
                 error_type=MISSING_EVENT_TIMESTAMP,
                 message="The time the event occurred is empty.",
             )
-        self.occurred_at = parse_occurred_at(text, self.plan.date_format, _zone(self.plan))
+        self.occurred_at = parse_occurred_at(text, self.plan.date_format, self.plan.zone())
 
-    def _contact_value(self, mapping: ColumnMapping, text: str) -> None:
-        if not text:
-            return
+    def _contact_value(self, column: _Column, text: str) -> None:
         if len(text) > MAX_CONTACT_VALUE_CHARS:
             raise CellError(
                 error_type=COLUMN_TOO_LARGE,
@@ -278,60 +387,41 @@ class _RowReader:
                 error_type=FAILED_VALIDATION,
                 message="The value must not contain the NUL character (U+0000).",
             )
-        assert mapping.property_name is not None
-        self.contact_values[mapping.property_name] = text
+        self.contact_values[column.name] = text
 
-    def _event_value(self, mapping: ColumnMapping, text: str) -> None:
-        if not text:
-            return
-        name = mapping.property_name or ""
-        spec = self.plan.definition.property_named(name)
-        if spec is None:
-            raise CellError(
-                error_type=FAILED_VALIDATION,
-                message=f"{self.plan.definition.name} has no property {name!r}.",
-            )
-        limit = value_limit_chars(spec.name)
-        if len(text) > limit:
+    def _event_value(self, column: _Column, text: str) -> None:
+        spec = column.spec
+        assert spec is not None
+        if len(text) > column.limit:
             raise CellError(
                 error_type=COLUMN_TOO_LARGE,
-                message=f"{spec.name} takes values of at most {limit} characters; "
+                message=f"{spec.name} takes values of at most {column.limit} characters; "
                 f"this one has {len(text)}.",
             )
         try:
-            self.values[spec.name] = coerce_value(spec, self._prepared(spec, text))
+            self.values[spec.name] = coerce_value(spec, self._prepared(column, spec, text))
         except InvalidValue as invalid:
             raise CellError(
                 error_type=_ERROR_TYPE_OF_CODE.get(invalid.code, FAILED_VALIDATION),
                 message=invalid.message,
             ) from None
 
-    def _prepared(self, spec: PropertySpec, text: str) -> str:
-        """The cell as the API's value rules expect it: spreadsheet spellings undone.
-
-        A cell longer than the property's limit is passed on unchanged, so the limit is
-        judged on what the person wrote and reported as COLUMN_TOO_LARGE.
-        """
-        match spec.type:
-            case PropertyType.NUMBER:
-                return _number_text(text, decimal_comma=self.plan.decimal_comma)
-            case PropertyType.BOOL:
-                return _BOOLEANS.get(text.casefold(), text)
-            case PropertyType.ENUMERATION:
-                return _options_text(spec, text)
-            case PropertyType.DATE:
-                return self._date_text(text, parse_date_value, spec)
-            case PropertyType.DATETIME:
-                return self._date_text(text, self._datetime_ms, spec)
-            case _:
-                return text
-
-    def _datetime_ms(self, text: str, date_format: str) -> str:
-        return str(parse_datetime_value(text, date_format, _zone(self.plan)))
-
-    def _date_text(self, text: str, parse: Callable[[str, str], str], spec: PropertySpec) -> str:
+    def _prepared(self, column: _Column, spec: PropertySpec, text: str) -> str:
+        """The cell as the API's value rules expect it: spreadsheet spellings undone."""
+        kind = spec.type
+        if kind is PropertyType.STRING:
+            return text
+        if kind is PropertyType.NUMBER:
+            return _number_text(text, decimal_comma=self.plan.decimal_comma)
+        if kind is PropertyType.BOOL:
+            return _BOOLEANS.get(text.casefold(), text)
+        if kind is PropertyType.ENUMERATION:
+            return _options_text(column.options or {}, text)
         try:
-            return parse(text, self.plan.date_format)
+            if kind is PropertyType.DATE:
+                return parse_date_value(text, self.plan.date_format)
+            ms = parse_datetime_value(text, self.plan.date_format, self.plan.zone())
+            return str(ms)
         except CellError as error:
             if error.error_type != COULD_NOT_PARSE_DATE:
                 raise
@@ -342,7 +432,7 @@ class _RowReader:
 
     def finish(self) -> ImportRow | list[RowError]:
         identity = self._identity()
-        if self.occurred_at is None and self.occurred_at_column is None and not self.errors:
+        if self.occurred_at is None and not self.occurred_at_read and not self.errors:
             # requirements() keeps an import from starting like this; say so anyway.
             self.errors.append(
                 RowError(
@@ -367,9 +457,9 @@ class _RowReader:
         if self.errors or identity is None or self.occurred_at is None:
             return self.errors
         definition = self.plan.definition
-        parts = [(f"event.{name}", value) for name, value in self.values.items()]
-        parts += [(f"identity.{identity.kind.value}", identity.value)]
-        parts += [("occurredAt", str(self.occurred_at))]
+        parts = [("event." + name, value) for name, value in self.values.items()]
+        parts.append(("identity." + identity.kind.value, identity.value))
+        parts.append(("occurredAt", str(self.occurred_at)))
         completion = Completion(
             definition_id=definition.id,
             definition_version=definition.version,
@@ -394,32 +484,30 @@ class _RowReader:
             values=self.values,
             prefix="",
         )
+        columns = self.plan._column_of
         if identity is not None:
-            column = {
-                "objectId": self.record_id_column,
-                "email": self.email_column,
-            }.get(identity.path)
-            return replace(identity, path=column or identity.path)
+            target = _TARGET_OF_PATH.get(identity.path)
+            column = columns.get(target) if target is not None else None
+            if column is None:
+                return identity
+            return Identity(identity.kind, identity.value, column, identity.may_create)
+        email_column = columns.get(Target.CONTACT)
+        header: str | None
         for problem in problems:
-            if problem.code == MISSING_IDENTIFIER and self.email_column is not None:
-                error_type, column = INVALID_EMAIL, self.email_column
+            if problem.code == MISSING_IDENTIFIER and email_column is not None:
+                error_type, header = INVALID_EMAIL, email_column
                 message = "The email is empty, and no record ID names the contact."
             elif problem.code == MISSING_IDENTIFIER:
-                error_type, column = INVALID_OBJECT_ID, self.record_id_column
+                error_type, header = INVALID_OBJECT_ID, columns.get(Target.RECORD_ID)
                 message = "The record ID is empty."
             else:
-                error_type, column, message = FAILED_VALIDATION, None, problem.message
-            self.errors.append(RowError(self.line, column, "", error_type, message))
+                error_type, header, message = FAILED_VALIDATION, None, problem.message
+            self.errors.append(RowError(self.line, header, "", error_type, message))
         return None
 
 
-def _zone(plan: ImportPlan) -> ZoneInfo:
-    try:
-        return ZoneInfo(plan.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise CellError(
-            error_type=FAILED_VALIDATION, message=f"{plan.time_zone!r} is not a time zone."
-        ) from None
+# choose_identity's paths (prefix "") → the column that gave the identifier.
+_TARGET_OF_PATH = {"objectId": Target.RECORD_ID, "email": Target.CONTACT}
 
 
 def _number_text(text: str, *, decimal_comma: bool) -> str:
@@ -430,6 +518,8 @@ def _number_text(text: str, *, decimal_comma: bool) -> str:
     `1,5` is no number rather than fifteen; with a decimal comma, `1.5` (how an XLSX
     number cell reads) stays one and a half while `1.234` is a thousand and more.
     """
+    if not _GROUPING_MARKS[decimal_comma].intersection(text):
+        return text  # plain already (the common case): the value rules read it as is
     match = _GROUPED[decimal_comma].fullmatch(text)
     if match is None or not (match["integer"] or match["fraction"]):
         return text
@@ -438,17 +528,15 @@ def _number_text(text: str, *, decimal_comma: bool) -> str:
     return f"{match['sign']}{integer}{fraction}"
 
 
-def _options_text(spec: PropertySpec, text: str) -> str:
+def _options_text(options: dict[str, str], text: str) -> str:
     """`;`-separated options trimmed, each written as its value or its label (any case),
     as the value the property stores; unknown pieces are left for the rules to report."""
-    by_label: dict[str, str] = {}
-    for option in spec.options:
-        by_label.setdefault(option.value.casefold(), option.value)
-        by_label.setdefault(option.label.casefold(), option.value)
-    exact = {option.value for option in spec.options}
-    pieces = [piece.strip() for piece in text.split(MULTI_VALUE_SEPARATOR) if piece.strip()]
-    chosen = [p if p in exact else by_label.get(p.casefold(), p) for p in pieces]
-    return MULTI_VALUE_SEPARATOR.join(chosen)
+    if text in options:
+        return options[text]
+    pieces = [piece.strip() for piece in text.split(MULTI_VALUE_SEPARATOR)]
+    return MULTI_VALUE_SEPARATOR.join(
+        options.get(p) or options.get(p.casefold(), p) for p in pieces if p
+    )
 
 
 def _shown(text: str) -> str:
