@@ -78,6 +78,7 @@ def _rows(target: _Target, first_id: int) -> tuple[Rows, Rows]:
         "occurred_at": OCCURRED_AT_MS,
         "received_at": OCCURRED_AT_MS,
         "properties": properties,
+        "import_id": None,
     }
     event_rows = [
         tuple({**event, "id": i, "uuid": f"storage-{i}"}[name] for name in EVENT_COLUMNS)
