@@ -10,14 +10,15 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect, sync_playwright
 
+from tests.conftest import CHROMIUM, skip_or_fail
 from tests.e2e.conftest import create_portal, server_env, start_server, stop_server
 from tests.ui.conftest import PASSWORD
 
@@ -205,3 +206,119 @@ def test_the_error_file_round_trip(page: Page, live: Live, tmp_path: Path) -> No
                      params={"eventType": fqn, "limit": 100},
                      headers={"Authorization": f"Bearer {live.token}"})  # fmt: skip
     assert len(read.json()["results"]) == 3
+
+
+XSS_HEADER = "<script>alert(1)</script>"
+XSS_CELL = '<img src=x onerror="alert(2)">'
+
+
+def test_values_from_the_file_never_run(page: Page, live: Live, tmp_path: Path) -> None:
+    """Markup in headers, cells and the file's name shows as text on every page it
+    reaches; the `page` fixture fails the test on any dialog or page error."""
+    rows = [("ann@example.com", "2025-03-01", XSS_CELL), (XSS_CELL, "2025-03-02", "x")]
+    data = write_csv(tmp_path / "<b onclick=alert(4)>odd.csv", rows, ("Email", "Date", XSS_HEADER))
+    sign_in(page, live)
+    page.goto(f"{live.base_url}/app/{live.portal_id}/events/new?method=import")
+    page.get_by_label("Import spreadsheet").check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Event label").fill("Markup test")
+    page.get_by_role("button", name="Create event").click()
+    page.get_by_label("Spreadsheet file (CSV or Excel .xlsx)").set_input_files(str(data))
+    page.get_by_role("button", name="Upload and map columns").click()
+    expect(page.get_by_role("rowheader", name=XSS_HEADER)).to_be_visible()
+    expect(page.get_by_text("<b onclick=alert(4)>odd.csv")).to_be_visible()
+    page.get_by_label("Import column 1 “Email” as").select_option("skip")  # a new preview
+    page.get_by_label("Import column 1 “Email” as").select_option("contact")
+    page.get_by_label("Contact property for column 1").select_option("email")
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator('[data-role="preview"]')).to_contain_text(XSS_CELL)
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("The contacts in this file expect to hear from us").check()
+    page.get_by_role("button", name="Finish import").click()
+    wait_done(page)
+    expect(page.locator("#import-errors")).to_contain_text(XSS_CELL)
+    page.get_by_role("link", name=re.compile(r"markup_test")).click()
+    page.get_by_role("link", name="Activity").click()
+    expect(page.locator("table.data")).to_contain_text(XSS_CELL)
+    page.get_by_role("link", name="Properties").click()
+    expect(page.get_by_text(XSS_HEADER).first).to_be_visible()
+    assert page.evaluate("document.querySelectorAll('img[src=x], main script').length") == 0
+
+
+@dataclass
+class Confirming:
+    """A tab whose confirm() dialogs are accepted and kept; anything else fails."""
+
+    page: Page
+    confirmed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def on_dialog(self, dialog: Dialog) -> None:
+        if dialog.type == "confirm":
+            self.confirmed.append(dialog.message)
+            dialog.accept()
+        else:
+            self.errors.append(f"{dialog.type}: {dialog.message}")
+            dialog.dismiss()
+
+
+@pytest.fixture
+def confirming() -> Iterator[Confirming]:
+    if not CHROMIUM.exists():
+        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        tab = Confirming(browser.new_context().new_page())
+        tab.page.on("dialog", tab.on_dialog)
+        tab.page.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+        yield tab
+        browser.close()
+    assert not tab.errors, tab.errors
+
+
+def test_a_running_import_survives_a_reload_can_be_canceled_and_reverted(
+    confirming: Confirming, live: Live, tmp_path: Path
+) -> None:
+    page = confirming.page
+    created = httpx.post(
+        f"{live.base_url}/events/v3/event-definitions",
+        json={"label": "Long import", "propertyDefinitions": []},
+        headers={"Authorization": f"Bearer {live.token}"},
+    )
+    assert created.status_code == 201, created.text
+    fqn = created.json()["fullyQualifiedName"]
+    many = [(f"person{i}@example.com", f"P{i}", f"2025-01-01T00:00:{i % 60:02d}Z", "x")
+            for i in range(LONG_ROWS)]  # fmt: skip
+    data = write_csv(tmp_path / "many.csv", many)
+    sign_in(page, live)
+    page.goto(f"{live.base_url}/app/{live.portal_id}/imports/new?event={fqn}")
+    page.get_by_label("Spreadsheet file (CSV or Excel .xlsx)").set_input_files(str(data))
+    page.get_by_role("button", name="Upload and map columns").click()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("The contacts in this file expect to hear from us").check()
+    page.get_by_role("button", name="Finish import").click()
+
+    cancel = page.get_by_role("button", name="Cancel import")
+    expect(cancel).to_be_visible()  # it runs
+    page.reload()  # and the page still knows where it is
+    bar = page.get_by_role("progressbar", name="Progress of the import")
+    # The bar moves without a reload.
+    expect(page.locator('[data-role="percent"]')).not_to_have_text("0%", timeout=30_000)
+    cancel.click()
+    expect(page.get_by_text("The import was canceled.")).to_be_visible()
+    assert "Cancel the import" in confirming.confirmed[0]
+    expect(page.locator("#import-state")).to_have_text("Canceled")
+    kept = int(page.locator("#counter-completionsCreated").inner_text().replace(",", ""))
+    assert 0 < kept < LONG_ROWS
+    expect(bar).to_be_visible()
+
+    page.get_by_role("button", name="Revert import").click()
+    expect(page.locator("#import-state")).to_have_text("Reverted")
+    assert f"removes the {kept:,} completions" in confirming.confirmed[1]
+    read = httpx.get(f"{live.base_url}/events/v3/events", params={"eventType": fqn},
+                     headers={"Authorization": f"Bearer {live.token}"})  # fmt: skip
+    assert read.json()["results"] == []
+
+
+LONG_ROWS = 60_000

@@ -267,7 +267,11 @@
   if (running) {
     const bar = running.querySelector("progress");
     const percent = running.querySelector('[data-role="percent"]');
+    // Once Cancel is pressed its answer shows the page: a reload now would replace it.
+    let leaving = false;
+    document.addEventListener("submit", (event) => { if (!event.defaultPrevented) leaving = true; });
     const poll = async () => {
+      if (leaving) return;
       let answer;
       try {
         const response = await fetch(running.dataset.url, { headers: { Accept: "application/json" } });
@@ -282,6 +286,7 @@
         const shown = document.querySelector(`[data-counter="${name}"]`);
         if (shown) shown.textContent = value.toLocaleString();
       }
+      if (leaving) return;
       if (answer.finished) window.location.reload();
       else setTimeout(poll, 1000);
     };
