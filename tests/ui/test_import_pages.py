@@ -11,9 +11,11 @@ import io
 import re
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import openpyxl
 from starlette.testclient import TestClient
 
 from occur.config import Settings
@@ -365,3 +367,34 @@ def test_the_file_step_refuses_a_missing_token_and_an_unreadable_file(
 _ALL = definitions.ListQuery(
     search=None, limit=100, after_id=None, include_properties=True, descending=False
 )
+
+
+def test_a_workbooks_sheet_is_chosen_on_the_mapping_step(
+    browser: TestClient, db: Database, tenant: Tenant, member: Person
+) -> None:
+    workbook = openpyxl.Workbook()
+    notes = workbook.active
+    assert notes is not None
+    notes.title = "Notes"
+    notes.append(["Read me first"])
+    sales = workbook.create_sheet("Sales")
+    sales.append(["Email", "Date", "Amount"])
+    sales.append(["ann@example.com", datetime(2025, 3, 1, 10, 0), 12.5])
+    out = io.BytesIO()
+    workbook.save(out)
+    sign_in(browser, member.email)
+    location, shown = map_page(browser, tenant, out.getvalue(), filename="sales.xlsx")
+    assert re.search(r'<option value="Notes" selected>', shown)
+    assert "Read me first" in shown
+    other = browser.get(location + "&sheet=Sales")
+    assert other.status_code == 200
+    values = form_values(other.text)
+    assert values["sheet"] == "Sales"
+    assert values["c-0-contact"] == "email" and values["c-1-as"] == "occurred_at"
+    finished = finish(browser, tenant, {**values, "consent": "1"})
+    assert finished.status_code == 303, finished.text
+    assert wait_done(browser, finished.headers["location"])["counters"]["rowsRead"] == 1
+    [event] = definitions.list_page(db, tenant.portal_id, _ALL).definitions
+    [stored] = completions(browser, tenant, event.fully_qualified_name)
+    assert stored["properties"]["amount"] == "12.5"
+    assert stored["occurredAt"].startswith("2025-03-01T10:00")

@@ -118,6 +118,11 @@ async def file_upload(request: Request) -> Response:
 
     try:
         upload = await import_upload.receive(request, ctx.settings.data_dir, check)
+    except import_upload.UploadFailed as failed:
+        state = read_state(failed.fields)
+        existing = await _existing(request, page, state)
+        errors = {"file": failed.error.message}
+        return _file_page(request, page, state, existing, errors, status=failed.error.status)
     except OccurError as exc:
         state = read_state({})
         return _file_page(request, page, state, None, {"file": exc.message}, status=exc.status)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from occur.errors import PayloadTooLarge, ValidationError
+from occur.errors import OccurError, PayloadTooLarge, ValidationError
 from occur.services import uploads
 from occur.services.uploads import StagedFile
 
@@ -35,6 +35,15 @@ MAX_FIELDS = 50
 
 class NotAForm(ValidationError):
     """This is not the file step's form."""
+
+
+class UploadFailed(Exception):
+    """The file could not be staged (too large, cut off): why, and the form's fields."""
+
+    def __init__(self, error: OccurError, fields: dict[str, str]) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.fields = fields
 
 
 @dataclass
@@ -97,19 +106,29 @@ async def receive(
     check_fields(dict(seen.fields))
     staged = None
     if seen.file_started and seen.part.filename:
-
-        async def file_chunks() -> AsyncIterator[bytes]:
-            while True:
-                while seen.file_chunks:
-                    yield seen.file_chunks.pop(0)
-                if seen.file_ended or not await feed():
-                    return
-
-        staged = await uploads.stage(data_dir, seen.part.filename, file_chunks())
+        staged = await _stage(data_dir, seen, seen.part.filename, feed)
     while await feed():  # the rest of the body: fields after the file, if any
         pass
     parser.finalize()
     return Upload(seen.fields, staged)
+
+
+async def _stage(
+    data_dir: Path, seen: _Reading, filename: str, feed: Callable[[], Awaitable[bool]]
+) -> StagedFile:
+    """The file part, handed to uploads.stage as the parser yields it."""
+
+    async def file_chunks() -> AsyncIterator[bytes]:
+        while True:
+            while seen.file_chunks:
+                yield seen.file_chunks.pop(0)
+            if seen.file_ended or not await feed():
+                return
+
+    try:
+        return await uploads.stage(data_dir, filename, file_chunks())
+    except OccurError as exc:
+        raise UploadFailed(exc, dict(seen.fields)) from exc
 
 
 def _callbacks(seen: _Reading) -> MultipartCallbacks:
