@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from occur.domain.definitions import EventDefinition, object_type_id
 from occur.domain.fields import FieldReader
 from occur.domain.import_columns import (
-    DECIMAL_COMMA_LANGUAGES,
     DEFAULT_LANGUAGE,
     EMAIL,
     HEADER_LANGUAGES,
@@ -33,6 +32,7 @@ from occur.domain.import_rows import ImportPlan
 from occur.domain.objects import CONTACT
 from occur.domain.timestamps import ms_from_text
 from occur.errors import FieldError, collect
+from occur.services import spreadsheets
 from occur.store.imports import ImportRecord
 
 DEFAULT_DATE_FORMAT = "MONTH_DAY_YEAR"  # HubSpot's default
@@ -135,7 +135,12 @@ def check(request: ImportRequest, definition: EventDefinition, header: Sequence[
     collect(problems, "The import cannot start: " + "; ".join(p.message for p in problems[:3]))
 
 
-def plan(request: ImportRequest, definition: EventDefinition, header: Sequence[str]) -> ImportPlan:
+def plan(
+    request: ImportRequest,
+    definition: EventDefinition,
+    header: Sequence[str],
+    fmt: spreadsheets.SheetFormat,
+) -> ImportPlan:
     """What the runner converts rows with."""
     return ImportPlan(
         definition=definition,
@@ -144,7 +149,7 @@ def plan(request: ImportRequest, definition: EventDefinition, header: Sequence[s
         date_format=request.date_format,
         time_zone=request.time_zone,
         fixed_occurred_at=request.fixed_occurred_at,
-        decimal_comma=request.header_language in DECIMAL_COMMA_LANGUAGES,
+        decimal_comma=spreadsheets.decimal_comma(fmt, request.header_language),
     )
 
 

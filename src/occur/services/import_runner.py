@@ -93,7 +93,7 @@ class ImportRunner:
         rows = spreadsheets.rows(staged.path, fmt, start_line=record.next_line)
         for chunk in _chunks(rows, self.chunk_rows):
             running.check()
-            result, definition = self._store(record, request, definition, chunk)
+            result, definition = self._store(record, request, definition, fmt, chunk)
             if result.canceled:
                 log.info("import %d canceled; stopped after line %d", record.id, chunk[0][0] - 1)
                 return True
@@ -106,12 +106,13 @@ class ImportRunner:
         record: ImportRecord,
         request: ImportRequest,
         definition: EventDefinition,
+        fmt: spreadsheets.SheetFormat,
         chunk: Sequence[tuple[int, list[str]]],
     ) -> tuple[SendResult, EventDefinition]:
         """One chunk through the writer; converted again from a fresh definition while
         the writer finds the one it was converted with has changed."""
         for _ in range(_MAX_TRIES):
-            job = _job(record, plan(request, definition, record.header), chunk)
+            job = _job(record, plan(request, definition, record.header, fmt), chunk)
             try:
                 result = self._ingest.writer.submit_blocking(job, max(1, len(chunk)))
             except Overloaded:

@@ -1,0 +1,227 @@
+"""The import job on both stores: chunks commit with their counters, a stop or a crash
+resumes without loss or duplicates, cancel stops between chunks, a definition that
+changes or goes away mid-import."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from occur.config import Settings
+from occur.services import access, definitions, imports, uploads
+from occur.services.import_runner import ImportRunner
+from occur.services.imports import ImportView
+from occur.services.ingest import Ingest, IngestSettings
+from occur.services.ingest_store import SendJob, SendResult
+from occur.services.jobs import Interrupted, RunningJob
+from occur.store import jobs as job_store
+from occur.store.db import Database
+from occur.store.schema import jobs
+from tests.support.events import stored_events
+
+ROWS = 9  # lines 2..10, chunks of 2: five chunks
+
+
+@dataclass
+class Rig:
+    db: Database
+    settings: Settings
+    portal_id: int
+    ingest: Ingest
+    runner: ImportRunner
+    view: ImportView
+
+    def run(self) -> None:
+        with self.db.write() as conn:
+            job = job_store.claim(conn, "test", [imports.KIND], 10**13, 60_000)
+        assert job is not None
+        self.runner.run(RunningJob(job, threading.Event()))
+
+    def state(self) -> ImportView:
+        return imports.get(self.db, self.portal_id, self.view.id)
+
+    def release(self) -> None:
+        with self.db.write() as conn:
+            conn.execute(jobs.update().values(state="queued", locked_by=None))
+
+    def around_chunks(self, hook: Callable[[int, Callable[[], SendResult]], SendResult]) -> None:
+        """Run `hook(chunk number, store)` around each chunk's submit."""
+        writer = self.ingest.writer
+        submit = writer.submit_blocking
+        calls = iter(range(1, 1000))
+
+        def wrapped(job: SendJob, weight: int = 1) -> SendResult:
+            return hook(next(calls), lambda: submit(job, weight))
+
+        writer.submit_blocking = wrapped  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def rig(db: Database, settings: Settings) -> Iterator[Rig]:
+    portal, _token = access.create_portal(db, "Acme")
+    body = {
+        "label": "Signed up",
+        "name": "signed_up",
+        "propertyDefinitions": [{"name": "plan", "label": "Plan", "type": "string"}],
+    }
+    definitions.create(db, portal.id, body, max_definitions=5)
+    lines = ["Email,Date,Plan"] + [
+        f"p{i % 4}@example.com,2026-03-{i + 1:02d},plan{i}" for i in range(ROWS)
+    ]
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield ("\n".join(lines) + "\n").encode()
+
+    staged = asyncio.run(uploads.stage(settings.data_dir, "in.csv", chunks()))
+    request = {"eventName": "signed_up", "dateFormat": "YEAR_MONTH_DAY"}
+    view = imports.start_from_api(db, settings, None, portal.id, request, staged)
+    ingest = Ingest(db, IngestSettings())
+    runner = ImportRunner(db, ingest, settings.data_dir, chunk_rows=2)
+    yield Rig(db, settings, portal.id, ingest, runner, view)
+    ingest.close()
+
+
+def _staged_files(settings: Settings) -> list[str]:
+    folder = settings.data_dir / uploads.IMPORTS_DIR
+    return [p.name for p in folder.iterdir()] if folder.exists() else []
+
+
+def test_an_import_stores_every_row_a_chunk_at_a_time(rig: Rig) -> None:
+    rig.run()
+    done = rig.state()
+    assert done.state == "DONE"
+    assert (done.rows_read, done.completions_created, done.contacts_created) == (ROWS, ROWS, 4)
+    assert done.progress == 1
+    assert len(stored_events(rig.db)) == ROWS
+    assert rig.ingest.writer.groups_committed == 5
+    assert _staged_files(rig.settings) == []  # a finished import's file is removed
+
+
+def test_a_stop_between_chunks_resumes_where_the_last_commit_ended(rig: Rig) -> None:
+    stopping = threading.Event()
+
+    def stop_after_two(number: int, store: Callable[[], SendResult]) -> SendResult:
+        result = store()
+        if number == 2:
+            stopping.set()
+        return result
+
+    rig.around_chunks(stop_after_two)
+    with rig.db.write() as conn:
+        job = job_store.claim(conn, "test", [imports.KIND], 10**13, 60_000)
+    assert job is not None
+    with pytest.raises(Interrupted):
+        rig.runner.run(RunningJob(job, stopping))
+    half = rig.state()
+    assert (half.state, half.rows_read, half.completions_created) == ("PROCESSING", 4, 4)
+    assert len(stored_events(rig.db)) == 4
+    rig.release()
+    rig.run()
+    done = rig.state()
+    assert (done.state, done.rows_read, done.completions_created, done.duplicates) == (
+        "DONE",
+        ROWS,
+        ROWS,
+        0,
+    )
+    assert len(stored_events(rig.db)) == ROWS
+
+
+def test_a_crash_before_a_chunk_commits_loses_nothing_acknowledged(rig: Rig) -> None:
+    def crash_on_third(number: int, store: Callable[[], SendResult]) -> SendResult:
+        if number == 3:
+            raise RuntimeError("the power went out")
+        return store()
+
+    rig.around_chunks(crash_on_third)
+    with pytest.raises(RuntimeError):
+        rig.run()
+    assert rig.state().rows_read == 4
+    rig.release()
+    rig.run()
+    done = rig.state()
+    assert (done.state, done.rows_read, done.completions_created, done.duplicates) == (
+        "DONE",
+        ROWS,
+        ROWS,
+        0,
+    )
+
+
+def test_a_crash_after_a_chunk_commits_does_not_store_it_twice(rig: Rig) -> None:
+    def crash_after_third(number: int, store: Callable[[], SendResult]) -> SendResult:
+        result = store()
+        if number == 3:
+            raise RuntimeError("killed before hearing back")
+        return result
+
+    rig.around_chunks(crash_after_third)
+    with pytest.raises(RuntimeError):
+        rig.run()
+    assert rig.state().rows_read == 6  # the third chunk was committed, counters with it
+    rig.release()
+    rig.run()
+    done = rig.state()
+    assert (done.rows_read, done.completions_created, done.duplicates) == (ROWS, ROWS, 0)
+    assert len(stored_events(rig.db)) == ROWS
+
+
+def test_cancel_stops_between_chunks(rig: Rig) -> None:
+    def cancel_after_first(number: int, store: Callable[[], SendResult]) -> SendResult:
+        result = store()
+        if number == 1:
+            imports.cancel(rig.db, rig.portal_id, rig.view.id)
+        return result
+
+    rig.around_chunks(cancel_after_first)
+    rig.run()
+    canceled = rig.state()
+    assert (canceled.state, canceled.rows_read, canceled.completions_created) == (
+        "CANCELED",
+        2,
+        2,
+    )
+    assert len(stored_events(rig.db)) == 2
+    assert _staged_files(rig.settings) == []
+
+
+def test_a_property_added_mid_import_is_picked_up(rig: Rig) -> None:
+    def add_property(number: int, store: Callable[[], SendResult]) -> SendResult:
+        if number == 2:
+            body = {"name": "extra", "label": "Extra", "type": "string"}
+            definitions.add_property(rig.db, rig.portal_id, "signed_up", body)
+        return store()
+
+    rig.around_chunks(add_property)
+    rig.run()
+    done = rig.state()
+    assert (done.state, done.completions_created) == ("DONE", ROWS)
+
+
+def test_an_event_deleted_mid_import_fails_it_with_the_reason(rig: Rig) -> None:
+    def delete_event(number: int, store: Callable[[], SendResult]) -> SendResult:
+        if number == 2:
+            definitions.delete(rig.db, rig.portal_id, "signed_up")
+        return store()
+
+    rig.around_chunks(delete_event)
+    rig.run()
+    failed = rig.state()
+    assert failed.state == "FAILED"
+    assert failed.reason is not None and "deleted" in failed.reason
+    assert failed.rows_read == 2
+    assert _staged_files(rig.settings) == []
+
+
+def test_a_job_given_up_fails_its_import(rig: Rig) -> None:
+    with rig.db.read() as conn:
+        job = job_store.find_by_key(conn, f"{imports.KIND}:{rig.view.id}")
+    assert job is not None
+    rig.runner.give_up(job, "RuntimeError: again and again")
+    failed = rig.state()
+    assert failed.state == "FAILED"
+    assert failed.reason is not None and "again and again" in failed.reason
