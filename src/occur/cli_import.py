@@ -329,7 +329,7 @@ def _errors(client: httpx.Client, view: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _summary(out: Console, view: dict[str, Any], errors: list[dict[str, Any]]) -> None:
-    out.print(f"Import {view['id']} ({view.get('name', '')}): {view.get('state')}")
+    out.print(f"Import {view['id']} ({view.get('importName', '')}): {view.get('state')}")
     for label, key in SUMMARY:
         out.print(f"  {label + ':':<21}{_counter(view, key):>10,}")
     if not errors:

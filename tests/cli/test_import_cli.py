@@ -79,7 +79,7 @@ def test_a_file_is_imported_and_summarised(live: Live, tmp_path: Path) -> None:
     )
     done = occur_import(live, str(data), "--event", name, "--map", "Paid on=occurred_at")
     assert done.returncode == 0, done.stderr
-    assert "Rows read:" in done.stdout and "Completions created:" in done.stdout
+    assert "(invoices.csv): DONE" in done.stdout and "Completions created:" in done.stdout
     lines = {line.split(":")[0].strip(): line.split(":")[1].strip() for line in
              done.stdout.splitlines() if ":" in line and line.startswith("  ")}  # fmt: skip
     assert lines["Rows read"] == "2" and lines["Completions created"] == "2"
