@@ -11,7 +11,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl import Workbook, load_workbook  # type: ignore[import-untyped]
 
 from occur.services import spreadsheets
 from occur.services.spreadsheets import (
@@ -24,7 +24,6 @@ from occur.services.spreadsheets import (
     XLSX,
     SheetFormat,
     UnreadableFile,
-    cell_text,
     count_rows,
     detect,
     header,
@@ -32,6 +31,7 @@ from occur.services.spreadsheets import (
     rows,
     write_error_file,
 )
+from occur.services.workbooks import cell_text
 
 TABLE = [
     ["Email", "Prénom", "Société", "Montant"],
@@ -444,3 +444,187 @@ def test_only_a_csv_in_a_decimal_comma_language_reads_decimal_commas(
 ) -> None:
     fmt = SheetFormat(kind, None, None, (), None)
     assert spreadsheets.decimal_comma(fmt, language) is expected
+
+
+# --- the XLSX reader against openpyxl, and workbooks other tools write ----------------
+
+
+def openpyxl_rows(path: Path, sheet: str) -> list[tuple[int, list[str]]]:
+    """What openpyxl reads from the sheet, as cell_text renders it: the oracle."""
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        worksheet = workbook[sheet]
+        worksheet.reset_dimensions()
+        found = []
+        for line, values in enumerate(worksheet.iter_rows(values_only=True), 1):
+            cells = [cell_text(value) for value in values]
+            if any(c.strip() for c in cells) and line > 1:
+                found.append((line, cells))
+        return found
+    finally:
+        workbook.close()
+
+
+def test_the_reader_agrees_with_openpyxl(tmp_path: Path) -> None:
+    path = tmp_path / "many.xlsx"
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Data"
+    values: list[object] = [
+        "plain", "  spaced  ", "<tag> & \"quotes\" 'apos'", "line1\nline2", "Zoë ✓ 日本",
+        0, -7, 2**40, 1.5, -0.25, 1e-9, 123456789.123, 1 / 3,
+        True, False,
+        datetime(2024, 2, 29, 23, 59, 59), datetime(1999, 12, 31), date(2000, 1, 1),
+        datetime(2024, 3, 5, 14, 30, 15, 123_000), time(6, 7, 8), datetime(1900, 1, 1),
+        datetime(1900, 3, 1, 12),
+    ]  # fmt: skip
+    sheet.append([f"h{i}" for i in range(len(values))])
+    for shift in range(len(values)):
+        sheet.append(values[shift:] + values[:shift])
+    sheet.append([])
+    sheet.append([None, None, "after a gap"])
+    sheet.cell(row=40, column=30, value="far away")
+    workbook.save(path)
+    fmt = detect(path, "many.xlsx")
+    width = len(values)
+    expected = [
+        (line, cells + [""] * (width - len(cells))) for line, cells in openpyxl_rows(path, "Data")
+    ]
+    assert list(rows(path, fmt)) == expected
+    assert expected[-1][0] == 40 and expected[-1][1][29] == "far away"
+
+
+def write_xlsx(
+    path: Path,
+    sheet: str,
+    *,
+    strings: str | None = None,
+    styles: str | None = None,
+    workbook: str | None = None,
+) -> Path:
+    """A workbook as other tools write it, part by part (only what a reader needs)."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    rels = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="strings.xml"/>'
+        f'<Relationship Id="rId3" Type="{rel}/styles" Target="/xl/styles.xml"/>'
+        "</Relationships>"
+    )
+    book = workbook or (
+        f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+        '<sheet name="Only" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("xl/workbook.xml", book)
+        archive.writestr("xl/_rels/workbook.xml.rels", rels)
+        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+        if strings is not None:
+            archive.writestr("xl/strings.xml", strings)
+        if styles is not None:
+            archive.writestr("xl/styles.xml", styles)
+    return path
+
+
+STYLES = """<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
+<numFmts>
+  <numFmt numFmtId="164" formatCode="dd/mm/yyyy hh:mm"/>
+  <numFmt numFmtId="165" formatCode="&quot;Day &quot;0"/>
+  <numFmt numFmtId="166" formatCode="[Red]0.00;[Blue]-0.00"/>
+  <numFmt numFmtId="167" formatCode="[h]:mm:ss"/>
+  <numFmt numFmtId="168" formatCode="0.00%"/>
+</numFmts>
+<cellXfs>
+  <xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="164"/><xf numFmtId="165"/>
+  <xf numFmtId="166"/><xf numFmtId="167"/><xf numFmtId="168"/><xf numFmtId="22"/>
+</cellXfs></styleSheet>"""
+
+
+def test_workbooks_other_tools_write(tmp_path: Path) -> None:
+    strings = """<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
+      <si><t>Email</t></si>
+      <si><t xml:space="preserve"> Date </t></si>
+      <si><r><rPr><b/></rPr><t>Ri</t></r><r><t>ch</t></r><rPh><t>phonetic</t></rPh></si>
+      <si><t>a&amp;b@example.com</t></si>
+    </sst>"""
+    sheet = """<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
+    <x:sheetData>
+      <x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c><x:c r="B1" t="s"><x:v>1</x:v></x:c>
+        <x:c r="C1" t="inlineStr"><x:is><x:r><x:t>No</x:t></x:r><x:r><x:t>te</x:t></x:r>
+        </x:is></x:c></x:row>
+      <x:row><x:c t="s"><x:v>3</x:v></x:c><x:c s="1"><x:v>45356</x:v></x:c>
+        <x:c t="s"><x:v>2</x:v></x:c></x:row>
+      <x:row r="5"><x:c r="A5" t="str"><x:f>LOWER("X")</x:f><x:v>x</x:v></x:c>
+        <x:c r="B5" s="2"><x:v>45356.6041666667</x:v></x:c><x:c r="C5" t="e"><x:v>#N/A</x:v></x:c>
+      </x:row>
+      <x:row r="6"><x:c r="A6" s="3"><x:v>12</x:v></x:c><x:c r="B6" s="7"><x:v>1</x:v></x:c>
+        <x:c r="C6" s="4"><x:v>-1.5</x:v></x:c></x:row>
+      <x:row r="7"><x:c r="A7" s="5"><x:v>0.5</x:v></x:c><x:c r="B7" t="d">
+        <x:v>2024-03-05T14:30:00</x:v></x:c><x:c r="C7" s="6"><x:v>0.125</x:v></x:c></x:row>
+      <x:row r="8"><x:c r="A8" t="b"><x:v>0</x:v></x:c><x:c r="B8" t="s"/>
+        <x:c r="C8" t="str"><x:f>NOW()</x:f></x:c></x:row>
+      <x:row r="9" spans="1:3"/>
+    </x:sheetData></x:worksheet>"""
+    path = write_xlsx(tmp_path / "other.xlsx", sheet, strings=strings, styles=STYLES)
+    fmt = detect(path, "other.xlsx")
+    assert fmt.sheets == ("Only",)
+    assert read_all(path, fmt) == (
+        ["Email", "Date", "Note"],
+        [
+            (2, ["a&b@example.com", "2024-03-05", "Rich"]),
+            (5, ["x", "2024-03-05T14:30:00", "#N/A"]),
+            (6, ["12", "1900-01-01", "-1.5"]),  # "Day "0 and [Red]0.00 are no dates
+            (7, ["12:00:00", "2024-03-05T14:30:00", "0.125"]),  # [h]:mm is a time
+            (8, ["false", "", ""]),
+        ],
+    )
+
+
+def test_a_1904_workbook_counts_from_1904(tmp_path: Path) -> None:
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    book = (
+        f'<workbook xmlns="{main}" xmlns:r="{rel}"><workbookPr date1904="1"/><sheets>'
+        '<sheet name="Mac" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    )
+    sheet = (
+        f'<worksheet xmlns="{main}"><sheetData><row r="1"><c t="inlineStr"><is><t>When</t>'
+        '</is></c></row><row r="2"><c s="1"><v>43894</v></c></row></sheetData></worksheet>'
+    )
+    path = write_xlsx(tmp_path / "mac.xlsx", sheet, styles=STYLES, workbook=book)
+    assert list(rows(path, detect(path, "mac.xlsx"))) == [(2, ["2024-03-05"])]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<c r="ZZZZZZ2"><v>1</v></c>',  # past column XFD: would make a huge row
+        '<c r="A2" t="s"><v>99</v></c>',  # no such shared string
+        '<c r="A2"><v>one</v></c>',  # a number that is none
+        '<c r="A2"><v>1</v>',  # broken XML
+    ],
+)
+def test_a_damaged_sheet_is_refused_when_read(tmp_path: Path, cell: str) -> None:
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    sheet = (
+        f'<worksheet xmlns="{main}"><sheetData><row r="1"><c t="inlineStr"><is><t>A</t></is>'
+        f'</c></row><row r="2">{cell}</row></sheetData></worksheet>'
+    )
+    path = write_xlsx(tmp_path / "bad.xlsx", sheet)
+    assert "damaged" in refusal(INVALID_FILE_TYPE, count_rows, path, detect(path, "bad.xlsx"))
+
+
+def test_chart_sheets_are_not_offered(tmp_path: Path) -> None:
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    book = (
+        f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+        '<sheet name="Chart" sheetId="2" r:id="rId9"/>'
+        '<sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    )
+    sheet = f'<worksheet xmlns="{main}"><sheetData/></worksheet>'
+    path = write_xlsx(tmp_path / "c.xlsx", sheet, workbook=book)
+    fmt = detect(path, "c.xlsx")
+    assert (fmt.sheets, fmt.sheet) == (("Data",), "Data")
+    refusal(MISSING_HEADER, header, path, fmt)
