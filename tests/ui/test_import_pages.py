@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 from occur.config import Settings
 from occur.services import accounts, definitions
 from occur.store.db import Database
+from occur.ui.import_form import guess_date_format
 from tests.conftest import Tenant
 from tests.ui.conftest import PASSWORD, Person, csrf_of, post_form, sign_in
 
@@ -398,3 +399,18 @@ def test_a_workbooks_sheet_is_chosen_on_the_mapping_step(
     [stored] = completions(browser, tenant, event.fully_qualified_name)
     assert stored["properties"]["amount"] == "12.5"
     assert stored["occurredAt"].startswith("2025-03-01T10:00")
+
+
+def test_the_date_format_is_guessed_from_what_most_cells_say() -> None:
+    cases = {
+        ("2025-03-01 10:00",): "YEAR_MONTH_DAY",
+        ("2025-03-01T10:00:00Z",): "YEAR_MONTH_DAY",
+        ("03/01/2025 10:00", "03/22/2025"): "MONTH_DAY_YEAR",
+        ("22/03/2025", "01/04/2025 5:30 PM"): "DAY_MONTH_YEAR",
+        ("03/01/2025", "someday"): "MONTH_DAY_YEAR",  # a bad cell does not decide
+        ("1700000000000",): "EPOCH_MILLIS",
+    }
+    for samples, expected in cases.items():
+        assert guess_date_format(samples, "UTC") == expected, samples
+    assert guess_date_format(["someday"], "UTC") is None
+    assert guess_date_format([], "UTC") is None
