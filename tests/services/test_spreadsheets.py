@@ -433,6 +433,8 @@ def test_a_part_that_inflates_too_far_is_refused_before_reading(
     refusal(INVALID_FILE_TYPE, detect, path, "w.xlsx")
     monkeypatch.setattr(spreadsheets, "MAX_PART_BYTES", 10_000_000)
     assert detect(path, "w.xlsx").kind == XLSX
+    monkeypatch.setattr(spreadsheets, "MAX_SHEET_BYTES", 100)  # the sheets are larger
+    refusal(INVALID_FILE_TYPE, detect, path, "w.xlsx")
 
 
 @pytest.mark.parametrize(

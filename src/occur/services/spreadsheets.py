@@ -61,6 +61,8 @@ _DELIMITERS = (",", ";", "\t")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (and .doc)
 MAX_PART_BYTES = 256 * 1024 * 1024
+# A full sheet (1,048,576 rows) of 100 columns at ~60 bytes of XML a cell, with room.
+MAX_SHEET_BYTES = 8 * 1024 * 1024 * 1024
 # Below this share of NUL bytes at odd (or even) positions, text is not UTF-16.
 _UTF16_NUL_SHARE = 0.3
 _CONTROL = frozenset(chr(c) for c in range(32)) - {"\t", "\n", "\r", "\f"}
@@ -378,10 +380,13 @@ def _workbook_format(path: Path, filename: str, sheet: str | None) -> SheetForma
             f"{filename} is a ZIP archive, not an Excel workbook: upload a CSV file or an "
             ".xlsx workbook.",
         )
-    # Every part but the sheets is read whole (shared strings, styles): a part that
-    # inflates past MAX_PART_BYTES is refused before anything reads it.
+    # Every part but the sheets is read whole (shared strings, styles): one that inflates
+    # past MAX_PART_BYTES is refused before anything reads it. Sheets are streamed, but a
+    # zip bomb of one would still keep a worker parsing for hours. zipfile stops reading
+    # a part at the size the archive declares, so the declared sizes are the bound.
     if any(
-        part.file_size > MAX_PART_BYTES and not part.filename.startswith(workbooks.SHEETS_FOLDER)
+        part.file_size
+        > (MAX_SHEET_BYTES if part.filename.startswith(workbooks.SHEETS_FOLDER) else MAX_PART_BYTES)
         for part in parts
     ):
         raise UnreadableFile(
