@@ -85,6 +85,9 @@ def map_and_finish(page: Page, name: str) -> None:
     email_as.select_option("contact")
     page.get_by_label("Contact property for column 1").select_option("email")
     expect(page.get_by_role("button", name="Next")).to_be_enabled()
+    email_as.focus()
+    page.keyboard.press("Tab")  # each column's controls are next to each other
+    expect(page.get_by_label("Contact property for column 1")).to_be_focused()
     plan_as = page.get_by_label("Import column 4 “Plan” as")
     expect(plan_as).to_have_value("event")
     expect(page.get_by_label("New property label for column 4")).to_have_value("Plan")
