@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook  # type: ignore[import-untyped]
 
-from occur.services import spreadsheets
+from occur.services import spreadsheets, workbooks
 from occur.services.spreadsheets import (
     CSV,
     EMPTY_FILE,
@@ -630,3 +630,27 @@ def test_chart_sheets_are_not_offered(tmp_path: Path) -> None:
     fmt = detect(path, "c.xlsx")
     assert (fmt.sheets, fmt.sheet) == (("Data",), "Data")
     refusal(MISSING_HEADER, header, path, fmt)
+
+
+@pytest.mark.parametrize(
+    ("code", "is_date"),
+    [
+        ("yyyy-mm-dd", True),
+        ("d-mmm", True),
+        ("mm:ss", True),
+        ("[h]:mm:ss", True),  # elapsed time
+        ("[$-409]mmmm d, yyyy", True),  # a locale in brackets
+        ('dd/mm/yyyy" at "hh:mm', True),
+        ("General", False),
+        ("0.00", False),
+        ("0.00%", False),
+        ("#,##0_);(#,##0)", False),
+        ('"Day "0', False),  # the d is quoted text
+        ("\\d0", False),  # the d is escaped
+        ("[Red]0.00;[Blue]-0.00", False),
+        ("[$€-2] #,##0.00", False),
+        ("@", False),
+    ],
+)
+def test_which_number_formats_are_dates(code: str, is_date: bool) -> None:
+    assert workbooks.is_date_format(code) is is_date

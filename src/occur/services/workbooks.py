@@ -99,7 +99,7 @@ class Workbook:
             index
             for index, format_id in enumerate(styles)
             if format_id in _BUILTIN_DATE_FORMATS
-            or (format_id in formats and _is_date_format(formats[format_id]))
+            or (format_id in formats and is_date_format(formats[format_id]))
         )
 
     def rows(self, sheet: str | None) -> Iterator[tuple[int, list[str]]]:
@@ -243,7 +243,7 @@ def _column_index(letters: str) -> int:
     return index - 1
 
 
-def _is_date_format(code: str) -> bool:
+def is_date_format(code: str) -> bool:
     """Whether a number format shows a date or time: after removing quoted text,
     escaped characters and bracketed colours or conditions, it holds d, m, y, h or s."""
     plain = _FORMAT_NOISE.sub("", code.split(";")[0])
