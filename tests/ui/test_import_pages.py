@@ -19,7 +19,8 @@ import openpyxl
 from starlette.testclient import TestClient
 
 from occur.config import Settings
-from occur.services import accounts, definitions
+from occur.domain.objects import COMPANY
+from occur.services import accounts, crm, definitions
 from occur.store.db import Database
 from occur.ui.import_form import guess_date_format
 from tests.conftest import Tenant
@@ -414,3 +415,27 @@ def test_the_date_format_is_guessed_from_what_most_cells_say() -> None:
         assert guess_date_format(samples, "UTC") == expected, samples
     assert guess_date_format(["someday"], "UTC") is None
     assert guess_date_format([], "UTC") is None
+
+
+def test_a_company_event_is_imported_by_record_id(
+    browser: TestClient, db: Database, tenant: Tenant, member: Person
+) -> None:
+    company = crm.create(db, tenant.portal_id, COMPANY, {"properties": {"name": "Acme"}})
+    event = definitions.create(
+        db, tenant.portal_id, {"label": "Renewed contract", "primaryObject": "COMPANY"},
+        max_definitions=50,
+    )  # fmt: skip
+    sign_in(browser, member.email)
+    content = f"Record ID,Date\n{company.record.id},2025-03-01\n999999,2025-03-02\n"
+    state = {"event": event.fully_qualified_name}
+    _, shown = map_page(browser, tenant, content.encode(), state=state)
+    assert 'value="contact"' not in shown  # contact properties are for contact events
+    values = form_values(shown)
+    assert values["c-0-as"] == "record_id" and values["c-1-as"] == "occurred_at"
+    finished = finish(browser, tenant, {**values, "consent": "1"})
+    assert finished.status_code == 303, finished.text
+    progress = wait_done(browser, finished.headers["location"])
+    assert progress["counters"]["completionsCreated"] == 1
+    assert progress["counters"]["rowsWithErrors"] == 1  # no such record
+    [stored] = completions(browser, tenant, event.fully_qualified_name)
+    assert stored["objectId"] == str(company.record.id)

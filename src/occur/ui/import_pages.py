@@ -28,6 +28,7 @@ from occur.domain.definitions import EventDefinition
 from occur.domain.import_columns import HEADER_LANGUAGES, Target, auto_map, requirements
 from occur.domain.import_columns import mapping_problems as column_problems
 from occur.domain.import_dates import DATE_FORMATS
+from occur.domain.objects import CONTACT
 from occur.domain.properties import DEFAULT_PROPERTIES
 from occur.errors import NotFound, OccurError, ValidationError
 from occur.services import accounts, definitions, imports, spreadsheets, uploads
@@ -179,9 +180,7 @@ async def map_step(request: Request) -> Response:
     mappings = auto_map(
         sheet.headers,
         state.language,
-        object_is_contact=(existing.object_type.primary_object == "CONTACT")
-        if existing
-        else state.object_is_contact,
+        object_is_contact=_object_is_contact(state, existing),
         event_properties=event_choices(existing),
     )
     state.columns = auto_rows(mappings, existing is None, taken)
@@ -312,9 +311,7 @@ def _check(
         except ValidationError as exc:
             problems[""] = exc.errors[0].message if exc.errors else exc.message
     mappings = mappings_of(form)
-    object_is_contact = (
-        existing.object_type.primary_object == "CONTACT" if existing else form.object_is_contact
-    )
+    object_is_contact = _object_is_contact(form, existing)
     choices = event_choices(definition or existing)
     for problem in column_problems(
         mappings, object_is_contact=object_is_contact, event_properties=choices
@@ -341,6 +338,12 @@ def _check(
             decimal_comma=spreadsheets.decimal_comma(sheet.fmt, form.language),
         )
     return Checked(needs, problems, preview)
+
+
+def _object_is_contact(form: ImportForm, existing: EventDefinition | None) -> bool:
+    if existing is not None:
+        return existing.object_type is CONTACT
+    return form.object_is_contact
 
 
 def _column_key(form: ImportForm, path: str | None) -> str:
@@ -390,6 +393,7 @@ async def _map_page(
         for i in range(len(sheet.headers))
     ]
     event_props = list(existing.custom_properties) if existing else []
+    contacts = _object_is_contact(form, existing)
     return render(
         request,
         "import_map.html",
@@ -402,7 +406,7 @@ async def _map_page(
             "needs": checked.requirements,
             "preview": checked.preview,
             "preview_limit": PREVIEW_ROWS,
-            "targets": TARGET_LABELS,
+            "targets": [t for t in TARGET_LABELS if contacts or t[0] != Target.CONTACT],
             "contact_properties": CONTACT_PROPERTIES,
             "event_properties": event_props,
             "new_property": NEW_PROPERTY,
