@@ -303,6 +303,9 @@ def test_files_that_are_no_spreadsheet_are_refused(tmp_path: Path) -> None:
     write_workbook(truncated)
     truncated.write_bytes(truncated.read_bytes()[:200])
     refusal(INVALID_FILE_TYPE, detect, truncated, "cut.xlsx")
+    half_text = tmp_path / "surrogates.csv"  # NULs like UTF-16, but no valid UTF-16
+    half_text.write_bytes((b"A\x00" * 10 + b"\x01\xdc") * 20)  # a lone low surrogate
+    refusal(INVALID_FILE_TYPE, detect, half_text, "surrogates.csv")
     xls = tmp_path / "old.xls"
     xls.write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + bytes(600))
     assert ".xls" in refusal(INVALID_FILE_TYPE, detect, xls, "old.xls")

@@ -107,7 +107,10 @@ def detect(path: Path, filename: str, sheet: str | None = None) -> SheetFormat:
             f"{filename} is an old Excel (.xls) workbook: save it as .xlsx or CSV and upload that.",
         )
     encoding = _encoding(head)
-    text = _decoded_sample(head, encoding)
+    try:
+        text = _decoded_sample(head, encoding)
+    except UnicodeDecodeError:  # looked like UTF-16, is not: binary
+        text = "\x00"
     if not text.strip("\ufeff \t\r\n"):
         raise UnreadableFile(EMPTY_FILE, f"{filename} is empty.")
     controls = sum(1 for c in text if c in _CONTROL)
