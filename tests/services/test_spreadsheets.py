@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import random
 import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
@@ -657,3 +658,31 @@ def test_chart_sheets_are_not_offered(tmp_path: Path) -> None:
 )
 def test_which_number_formats_are_dates(code: str, is_date: bool) -> None:
     assert workbooks.is_date_format(code) is is_date
+
+
+def test_damaged_files_only_ever_raise_unreadable_file(tmp_path: Path) -> None:
+    """Bit flips in a workbook, cut workbooks, random bytes and CSV-like noise: each is
+    read or refused with UnreadableFile, never another exception (seeded, so a failure
+    repeats)."""
+    rng = random.Random(6)
+    workbook = write_workbook(tmp_path / "w.xlsx").read_bytes()
+    path = tmp_path / "damaged"
+    for case in range(200):
+        if case % 4 == 0:
+            flipped = bytearray(workbook)
+            for _ in range(rng.randrange(1, 10)):
+                flipped[rng.randrange(len(flipped))] = rng.randrange(256)
+            data = bytes(flipped)
+        elif case % 4 == 1:
+            data = workbook[: rng.randrange(len(workbook))]
+        elif case % 4 == 2:
+            data = rng.randbytes(rng.randrange(1, 300))
+        else:
+            data = bytes(rng.choice(b'a,;\t"\r\n \x00\xe9\xc3\xa9\xff\xfe') for _ in range(200))
+        path.write_bytes(data)
+        try:
+            fmt = detect(path, "damaged")
+            header(path, fmt)
+            count_rows(path, fmt)
+        except UnreadableFile:
+            pass

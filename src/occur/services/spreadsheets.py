@@ -27,12 +27,14 @@ import codecs
 import csv
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import IO
+from xml.etree import ElementTree
 from xml.parsers.expat import ExpatError
 
 from occur.domain.import_columns import DECIMAL_COMMA_LANGUAGES
@@ -68,6 +70,21 @@ _UTF16_NUL_SHARE = 0.3
 _CONTROL = frozenset(chr(c) for c in range(32)) - {"\t", "\n", "\r", "\f"}
 _CONTROL_SHARE = 0.01
 CP1252 = "cp1252"
+# What reading a broken workbook raises: a missing part (KeyError), bad XML (ExpatError,
+# ParseError), bad values (ValueError, IndexError), a corrupt or encrypted archive.
+_DAMAGED = (
+    KeyError,
+    IndexError,
+    ValueError,
+    EOFError,
+    OSError,
+    RuntimeError,
+    NotImplementedError,
+    zlib.error,
+    zipfile.BadZipFile,
+    ExpatError,
+    ElementTree.ParseError,
+)
 
 
 @dataclass(frozen=True)
@@ -374,7 +391,7 @@ def _workbook_format(path: Path, filename: str, sheet: str | None) -> SheetForma
     try:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
-    except zipfile.BadZipFile:
+    except _DAMAGED:
         parts = []
     is_workbook = any(part.filename == workbooks.WORKBOOK_PART for part in parts)
     if not is_workbook:
@@ -412,7 +429,7 @@ def _sheet_names(path: Path, filename: str) -> tuple[str, ...]:
     try:
         with zipfile.ZipFile(path) as archive:
             return tuple(workbooks.sheet_parts(archive))
-    except (KeyError, IndexError, ValueError, zipfile.BadZipFile, ExpatError) as error:
+    except _DAMAGED as error:
         raise UnreadableFile(
             INVALID_FILE_TYPE, f"{filename} is a damaged Excel workbook ({error})."
         ) from None
@@ -436,7 +453,7 @@ def _workbook_records(path: Path, fmt: SheetFormat) -> Iterator[tuple[int, list[
                 elif len(cells) < width:
                     cells.extend([""] * (width - len(cells)))
                 yield line, cells
-    except (KeyError, IndexError, ValueError, zipfile.BadZipFile, ExpatError) as error:
+    except _DAMAGED as error:
         raise UnreadableFile(
             INVALID_FILE_TYPE, f"This Excel workbook is damaged ({error})."
         ) from None
