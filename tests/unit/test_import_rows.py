@@ -478,3 +478,11 @@ def test_row_uuid_is_stable_across_releases() -> None:
     assert row_uuid(7, [("b", "2"), ("a", "1")]) == str(
         uuid.uuid5(uuid.UUID("3b0e4f52-8c1e-5f7a-9d2c-6a4e1b7f0c93"), "7\x00a\x001\x00b\x002")
     )
+
+
+def test_a_cell_that_is_not_text_is_refused_not_raised() -> None:
+    assert errors(with_cell(8, "bad \ud800 half")) == [("Note", FAILED_VALIDATION)]
+    assert errors(with_cell(0, "\udc00@example.com")) == [("Email", FAILED_VALIDATION)]
+    # in a column nobody imports it does no harm
+    plan = replace(PLAN, mappings=MAPPINGS[:8], column_count=9)
+    assert isinstance(convert_row(plan, 2, with_cell(8, "\ud800")), ImportRow)

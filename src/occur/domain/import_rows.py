@@ -274,7 +274,29 @@ def convert_row(plan: ImportPlan, line: int, cells: Sequence[str]) -> ImportRow 
     for column in plan._columns:
         if 0 <= column.index < width:
             reader.read(column, cells[column.index].strip())
+    if not reader.errors and not _is_text("".join(cells)):
+        # An unpaired UTF-16 surrogate: no store can hold it. The readers never make one
+        # (they decode strictly); a caller with its own cells might.
+        return [
+            RowError(
+                line,
+                c.header,
+                None,
+                FAILED_VALIDATION,
+                "This cell holds a character that is not text (an unpaired UTF-16 surrogate).",
+            )
+            for c in plan._columns
+            if 0 <= c.index < width and not _is_text(cells[c.index])
+        ] or reader.finish()
     return reader.finish()
+
+
+def _is_text(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def row_uuid(definition_id: int, parts: Sequence[tuple[str, str]]) -> str:
