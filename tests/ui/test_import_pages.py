@@ -52,7 +52,7 @@ def upload(
     state = state or {"label": "Bought plan", "object": "CONTACT"}
     page = _new(tenant) + "?" + "&".join(f"{k}={v}" for k, v in state.items())
     form_token = token if token is not None else csrf_of(client.get(page).text)
-    fields = {"csrf_token": form_token, **state, "language": "en"}
+    fields = {"csrf_token": form_token, "language": "en", **state}
     return client.post(
         _new(tenant),
         data=fields,
@@ -439,3 +439,30 @@ def test_a_company_event_is_imported_by_record_id(
     assert progress["counters"]["rowsWithErrors"] == 1  # no such record
     [stored] = completions(browser, tenant, event.fully_qualified_name)
     assert stored["objectId"] == str(company.record.id)
+
+
+def test_french_headers_decimal_commas_and_one_time_for_every_row(
+    browser: TestClient, db: Database, tenant: Tenant, member: Person
+) -> None:
+    sign_in(browser, member.email)
+    content = "Courriel;Prénom;Montant\nann@example.com;Ann;1 234,5\n".encode("cp1252")
+    state = {"label": "Achat", "object": "CONTACT", "language": "fr"}
+    uploaded = upload(browser, tenant, content, state=state)
+    location = uploaded.headers["location"]
+    assert "language=fr" in location
+    values = form_values(browser.get(location).text)
+    assert values["language"] == "fr"
+    assert values["c-0-contact"] == "email" and values["c-1-contact"] == "firstname"
+    assert values["c-2-event"] == "__new__" and values["c-2-new-name"] == "montant"
+    values.update({"c-2-new-type": "number", "consent": "1"})
+    refused = finish(browser, tenant, values)  # no time column, and no time for all rows
+    assert refused.status_code == 400 and 'id="e-mapping"' in refused.text
+    values["fixed_occurred_at"] = "2025-06-30T09:15"
+    values["time_zone"] = "Europe/Paris"
+    finished = finish(browser, tenant, values)
+    assert finished.status_code == 303, finished.text
+    assert wait_done(browser, finished.headers["location"])["state"] == "DONE"
+    [event] = definitions.list_page(db, tenant.portal_id, _ALL).definitions
+    [stored] = completions(browser, tenant, event.fully_qualified_name)
+    assert stored["properties"]["montant"] == "1234.5"
+    assert stored["occurredAt"].startswith("2025-06-30T07:15")  # 09:15 in Paris
