@@ -686,3 +686,23 @@ def test_damaged_files_only_ever_raise_unreadable_file(tmp_path: Path) -> None:
             count_rows(path, fmt)
         except UnreadableFile:
             pass
+
+
+def test_shared_strings_are_parsed_only_as_far_as_needed(tmp_path: Path) -> None:
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    strings = f'<sst xmlns="{main}">' + "".join(f"<si><t>s{i}</t></si>" for i in range(5000))
+    cells = "".join(
+        f'<row r="{r}"><c r="A{r}" t="s"><v>{r - 1}</v></c></row>' for r in range(1, 5001)
+    )
+    sheet = f'<worksheet xmlns="{main}"><sheetData>{cells}</sheetData></worksheet>'
+    path = write_xlsx(tmp_path / "s.xlsx", sheet, strings=strings + "</sst>")
+    with zipfile.ZipFile(path) as archive:
+        workbook = workbooks.Workbook(archive)
+        assert next(workbook.rows(None)) == (1, ["s0"])
+        # the rows of the first 64 KB block of the sheet, not all 5,000
+        assert len(workbook.strings.loaded) < 2000
+        workbook.close()
+    fmt = detect(path, "s.xlsx")
+    assert header(path, fmt) == ["s0"]
+    assert count_rows(path, fmt) == 4999
+    assert list(rows(path, fmt, start_line=5000)) == [(5000, ["s4999"])]

@@ -444,15 +444,18 @@ def _workbook_records(path: Path, fmt: SheetFormat) -> Iterator[tuple[int, list[
     try:
         with zipfile.ZipFile(path) as archive:
             workbook = workbooks.Workbook(archive)
-            width = 0
-            for line, cells in workbook.rows(fmt.sheet):
-                if line == 1:
-                    while cells and not cells[-1].strip():
-                        cells.pop()
-                    width = len(cells)
-                elif len(cells) < width:
-                    cells.extend([""] * (width - len(cells)))
-                yield line, cells
+            try:
+                width = 0
+                for line, cells in workbook.rows(fmt.sheet):
+                    if line == 1:
+                        while cells and not cells[-1].strip():
+                            cells.pop()
+                        width = len(cells)
+                    elif len(cells) < width:
+                        cells.extend([""] * (width - len(cells)))
+                    yield line, cells
+            finally:
+                workbook.close()
     except _DAMAGED as error:
         raise UnreadableFile(
             INVALID_FILE_TYPE, f"This Excel workbook is damaged ({error})."

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from xml.etree import ElementTree
@@ -66,22 +66,8 @@ class Workbook:
         related = _relationships(archive)
         self.parts = sheet_parts(archive, related)
         self.date1904 = _DATE1904.search(archive.read(WORKBOOK_PART)) is not None
-        self.strings = self._shared_strings(related.get("sharedStrings"))
+        self.strings = SharedStrings(archive, related.get("sharedStrings"))
         self.date_styles = self._date_styles(related.get("styles"))
-
-    def _shared_strings(self, part: str | None) -> list[str]:
-        if part is None or part not in self.archive.namelist():
-            return []
-        strings: list[str] = []
-        root: ElementTree.Element | None = None
-        with self.archive.open(part) as source:
-            for event, element in ElementTree.iterparse(source, events=("start", "end")):
-                if root is None:
-                    root = element
-                elif event == "end" and _local(element.tag) == "si":
-                    strings.append(_rich_text(element))
-                    root.clear()  # keep the strings, not a tree of a million elements
-        return strings
 
     def _date_styles(self, part: str | None) -> frozenset[int]:
         """Indexes of the cell styles whose number format shows a date or a time."""
@@ -101,6 +87,9 @@ class Workbook:
             if format_id in _BUILTIN_DATE_FORMATS
             or (format_id in formats and is_date_format(formats[format_id]))
         )
+
+    def close(self) -> None:
+        self.strings.close()
 
     def rows(self, sheet: str | None) -> Iterator[tuple[int, list[str]]]:
         """(row number, cell texts) of each row the sheet holds, streamed: the XML is
@@ -129,6 +118,47 @@ class Workbook:
         if kind == "b":
             return "true" if raw.strip() in ("1", "true") else "false" if raw else ""
         return raw  # inlineStr, str (a formula's text), e (#N/A …), d (ISO-8601 already)
+
+
+class SharedStrings:
+    """The workbook's shared strings, parsed only as far as a cell has asked for.
+
+    Reading a header or a preview needs the first few strings of what may be millions
+    (spreadsheet writers number strings in the order they first occur); an import's pass
+    over the sheet ends up holding them all, as every XLSX reader must.
+    """
+
+    def __init__(self, archive: zipfile.ZipFile, part: str | None) -> None:
+        self.loaded: list[str] = []
+        present = part is not None and part in archive.namelist()
+        self._pending: Generator[str, None, None] | None = None
+        if part is not None and present:
+            self._pending = self._parse(archive, part)
+
+    def __getitem__(self, index: int) -> str:
+        while index >= len(self.loaded) and self._pending is not None:
+            try:
+                self.loaded.append(next(self._pending))
+            except StopIteration:
+                self._pending = None
+        return self.loaded[index]  # IndexError: a cell names a string there is not
+
+    def close(self) -> None:
+        """Stop parsing: closes the part, which otherwise stays open until collected."""
+        if self._pending is not None:
+            self._pending.close()
+            self._pending = None
+
+    @staticmethod
+    def _parse(archive: zipfile.ZipFile, part: str) -> Generator[str, None, None]:
+        root: ElementTree.Element | None = None
+        with archive.open(part) as source:
+            for event, element in ElementTree.iterparse(source, events=("start", "end")):
+                if root is None:
+                    root = element
+                elif event == "end" and _local(element.tag) == "si":
+                    yield _rich_text(element)
+                    root.clear()  # keep the strings, not a tree of a million elements
 
 
 class _SheetReader:
