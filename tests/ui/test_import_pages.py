@@ -151,6 +151,12 @@ def test_the_wizard_checks_an_import_events_details_and_hands_them_on(
     assert definitions.list_page(db, tenant.portal_id, _ALL).definitions == []
     file_step = browser.get(handed.headers["location"]).text
     assert 'type="file"' in file_step and "Bought plan" in file_step
+    back = re.search(r'<a class="button" href="([^"]+)">Back</a>', file_step)
+    assert back
+    again = browser.get(html.unescape(back.group(1))).text  # the details as typed
+    assert 'value="Bought plan"' in again and "From the shop</textarea>" in again
+    assert 'data-open-step="details"' in again
+    assert re.search(r'value="import"[^>]*checked', again)
 
 
 def test_the_mapping_step_maps_columns_by_their_headers_and_previews_rows(

@@ -179,11 +179,16 @@ async def check_names(request: Request) -> Response:
 
 async def new_event(request: Request) -> Response:
     page = await portal_page(request)
-    wizard = WizardForm(method=request.query_params.get("method", "api"))
+    query = request.query_params
+    wizard = WizardForm(method=query.get("method", "api"))
     choice = _choice(page, wizard.method)
     if choice is None or choice.disabled_reason:
         wizard.method = "api"
-    return _wizard_page(request, page, wizard, {})
+    # Back from the import's file step: the details as they were typed.
+    wizard.label = query.get("label", "")[:200]
+    wizard.description = query.get("description", "")[:2000]
+    wizard.object = query.get("object", wizard.object)[:20]
+    return _wizard_page(request, page, wizard, {}, open_step="details" if wizard.label else None)
 
 
 async def create_event(request: Request) -> Response:
