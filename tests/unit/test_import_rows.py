@@ -486,3 +486,20 @@ def test_a_cell_that_is_not_text_is_refused_not_raised() -> None:
     # in a column nobody imports it does no harm
     plan = replace(PLAN, mappings=MAPPINGS[:8], column_count=9)
     assert isinstance(convert_row(plan, 2, with_cell(8, "\ud800")), ImportRow)
+
+
+def test_repeated_values_give_the_same_result_and_errors_repeat() -> None:
+    plan = replace(PLAN)  # a plan of its own: nothing remembered yet
+    first = [row(with_cell(4, text), plan).completion.values["plan"] for text in ("PRO", "pro")]
+    again = [row(with_cell(4, text), plan).completion.values["plan"] for text in ("PRO", "pro")]
+    assert first == again == ["pro", "pro"]
+    assert (
+        errors(with_cell(4, "gold"), plan)
+        == errors(with_cell(4, "gold"), plan)
+        == [("Plan", INVALID_ENUMERATION_OPTION)]
+    )
+    # what a column remembers is bounded, whatever the number of distinct values
+    for n in range(1500):
+        row(with_cell(8, f"note {n}"), plan)
+    assert all(len(column.memo) <= 1000 for column in plan._columns)
+    assert row(with_cell(8, "note 1499"), plan).completion.values["note"] == "note 1499"

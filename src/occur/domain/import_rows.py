@@ -18,7 +18,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -86,6 +86,10 @@ _ERROR_TYPE_OF_CODE = {
     INVALID_DATE: INVALID_PROPERTY_VALUE_FORMAT,
     INVALID_DATETIME: INVALID_PROPERTY_VALUE_FORMAT,
 }
+# Per column, the distinct short cell texts whose stored value is remembered: enough for
+# any enumeration or yes/no column, little memory (50 columns hold at most ~10 MB).
+_MEMO_ENTRIES = 1000
+_MEMO_CHARS = 100
 # A row error keeps at most this much of the cell; the error file keeps the whole row.
 MAX_ERROR_VALUE_CHARS = 1024
 _NAMESPACE = uuid.UUID("3b0e4f52-8c1e-5f7a-9d2c-6a4e1b7f0c93")  # of import completion uuids
@@ -204,6 +208,10 @@ class _Column:
     spec: PropertySpec | None = None
     limit: int = 0
     options: dict[str, str] | None = None  # option value or label, folded → value
+    # Cell text → stored value, for the values a column repeats (a plan, a yes/no, a
+    # source): most of an import's cells are one of a few, and the value rules then
+    # run once per distinct text instead of once per row. Bounded, see _MEMO_ENTRIES.
+    memo: dict[str, str] = field(default_factory=dict, compare=False)
 
     @staticmethod
     def of(mapping: ColumnMapping, definition: EventDefinition) -> _Column:
@@ -420,13 +428,21 @@ class _RowReader:
                 message=f"{spec.name} takes values of at most {column.limit} characters; "
                 f"this one has {len(text)}.",
             )
+        memo = column.memo
+        known = memo.get(text)
+        if known is not None:
+            self.values[spec.name] = known
+            return
         try:
-            self.values[spec.name] = coerce_value(spec, self._prepared(column, spec, text))
+            value = coerce_value(spec, self._prepared(column, spec, text))
         except InvalidValue as invalid:
             raise CellError(
                 error_type=_ERROR_TYPE_OF_CODE.get(invalid.code, FAILED_VALIDATION),
                 message=invalid.message,
             ) from None
+        if len(memo) < _MEMO_ENTRIES and len(text) <= _MEMO_CHARS:
+            memo[text] = value
+        self.values[spec.name] = value
 
     def _prepared(self, column: _Column, spec: PropertySpec, text: str) -> str:
         """The cell as the API's value rules expect it: spreadsheet spellings undone."""
