@@ -204,8 +204,9 @@ def test_a_property_the_definition_lost_is_a_failed_validation() -> None:
     assert errors(GOOD, plan) == [("Note", FAILED_VALIDATION)]
 
 
-def test_an_unknown_time_zone_is_a_failed_validation() -> None:
-    assert errors(GOOD, replace(PLAN, time_zone="Mars/Olympus")) == [
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "Europe", "", "../etc/passwd", "utc "])
+def test_an_unknown_time_zone_is_a_failed_validation(zone: str) -> None:
+    assert errors(GOOD, replace(PLAN, time_zone=zone)) == [
         ("Date", FAILED_VALIDATION),
         ("Paid at", FAILED_VALIDATION),
     ]

@@ -141,10 +141,10 @@ class RowError:
 class ImportPlan:
     """Everything convert_row needs, fixed when the import starts.
 
-    `decimal_comma` comes from the header language (DECIMAL_COMMA_LANGUAGES). Numeric
-    XLSX cells reach the rules as plain decimals with a dot (services/spreadsheets.py);
-    with decimal_comma a plain `1.5` still reads as one and a half, but `1.234` reads as
-    one thousand two hundred and thirty-four, as a German CSV means it.
+    `decimal_comma`: numbers are written as the header language writes them, for a CSV
+    (services/spreadsheets.decimal_comma decides). Then a plain `1.5` still reads as one
+    and a half, but `1.234` as one thousand two hundred and thirty-four, as a German CSV
+    means it. XLSX number cells reach the rules with a dot: False for a workbook.
     """
 
     definition: EventDefinition
@@ -170,7 +170,7 @@ class ImportPlan:
     def _zone(self) -> ZoneInfo | None:
         try:
             return ZoneInfo(self.time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a directory
             return None
 
     def zone(self) -> ZoneInfo:
