@@ -18,8 +18,10 @@ from occur.domain.import_columns import (
     Target,
     auto_map,
     fold_header,
+    language_code,
     mapping_problems,
     requirements,
+    uses_decimal_comma,
 )
 
 C, R, E, OCC, S = Target.CONTACT, Target.RECORD_ID, Target.EVENT, Target.OCCURRED_AT, Target.SKIP
@@ -308,3 +310,17 @@ def test_a_duplicate_names_both_columns() -> None:
         event_properties=(),
     )
     assert "'Timestamp'" in found[0].message and "'Date'" in found[0].message
+
+
+@pytest.mark.parametrize(
+    ("given", "code", "comma"),
+    [("de", "de", True), ("de-DE", "de", True), ("pt_BR", "pt", True), (" FR ", "fr", True),
+     ("en-GB", "en", False), ("en", "en", False), ("", "", False)],
+)  # fmt: skip
+def test_languages_as_browsers_write_them(given: str, code: str, comma: bool) -> None:
+    assert language_code(given) == code
+    assert uses_decimal_comma(given) is comma
+
+
+def test_a_regional_language_finds_its_synonyms() -> None:
+    assert targets(["Vorname"], "de-AT") == [("contact", "firstname")]

@@ -204,13 +204,25 @@ def _synonym_table() -> dict[str, dict[str, str]]:
 _FOLDED = _synonym_table()
 
 
+def language_code(language: str) -> str:
+    """The two-letter code of a language as a browser or a person writes it: `de-DE`,
+    `pt_BR` and `FR` are `de`, `pt` and `fr` (header synonyms and number formats are
+    per language, not per country)."""
+    return language.strip().lower().replace("_", "-").split("-")[0]
+
+
+def uses_decimal_comma(language: str) -> bool:
+    """Whether spreadsheets in this language write numbers as 1.234,5."""
+    return language_code(language) in DECIMAL_COMMA_LANGUAGES
+
+
 def header_key(header: str, language: str) -> str | None:
     """What a header means by its synonyms: a contact property, `@record_id`,
     `@occurred_at`, or None. The chosen language is tried first, then English."""
     folded = fold_header(header)
     if not folded:
         return None
-    for table in (_FOLDED.get(language, {}), _FOLDED[DEFAULT_LANGUAGE]):
+    for table in (_FOLDED.get(language_code(language), {}), _FOLDED[DEFAULT_LANGUAGE]):
         if folded in table:
             return table[folded]
     return None

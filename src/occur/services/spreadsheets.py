@@ -37,7 +37,7 @@ from typing import IO
 from xml.etree import ElementTree
 from xml.parsers.expat import ExpatError
 
-from occur.domain.import_columns import DECIMAL_COMMA_LANGUAGES
+from occur.domain.import_columns import uses_decimal_comma
 from occur.errors import FieldError, ValidationError
 from occur.services import workbooks
 
@@ -197,7 +197,7 @@ def decimal_comma(fmt: SheetFormat, language: str) -> bool:
     as a plain decimal with a dot whatever the language, and `1.234` from one must stay
     one point two three four rather than be read as German grouping.
     """
-    return fmt.kind == CSV and language in DECIMAL_COMMA_LANGUAGES
+    return fmt.kind == CSV and uses_decimal_comma(language)
 
 
 def preview(path: Path, fmt: SheetFormat, limit: int = 5) -> list[list[str]]:
