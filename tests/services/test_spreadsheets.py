@@ -607,6 +607,7 @@ def test_a_1904_workbook_counts_from_1904(tmp_path: Path) -> None:
     [
         '<c r="ZZZZZZ2"><v>1</v></c>',  # past column XFD: would make a huge row
         '<c r="A2" t="s"><v>99</v></c>',  # no such shared string
+        '<c r="A2" t="s"><v>-1</v></c>',  # nor this one (not the last one)
         '<c r="A2"><v>one</v></c>',  # a number that is none
         '<c r="A2"><v>1</v>',  # broken XML
     ],

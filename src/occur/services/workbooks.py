@@ -136,6 +136,8 @@ class SharedStrings:
             self._pending = self._parse(archive, part)
 
     def __getitem__(self, index: int) -> str:
+        if index < 0:  # not Python's count from the end
+            raise IndexError(f"shared string {index} does not exist")
         while index >= len(self.loaded) and self._pending is not None:
             try:
                 self.loaded.append(next(self._pending))
