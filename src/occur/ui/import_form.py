@@ -56,6 +56,14 @@ NEW_TYPES = (
     PropertyType.DATETIME,
 )
 CONTACT_PROPERTIES = tuple(p for p in CONTACT.properties if p not in SYSTEM_PROPERTIES)
+CONTACT_PROPERTY_LABELS = {
+    "email": "Email",
+    "firstname": "First name",
+    "lastname": "Last name",
+    "phone": "Phone number",
+    "company": "Company name",
+    "lifecyclestage": "Lifecycle stage",
+}
 LANGUAGE_CODES = tuple(code for code, _ in HEADER_LANGUAGES)
 
 

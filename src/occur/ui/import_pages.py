@@ -39,6 +39,7 @@ from occur.ui import import_upload
 from occur.ui.event_pages import TYPE_LABELS
 from occur.ui.import_form import (
     CONTACT_PROPERTIES,
+    CONTACT_PROPERTY_LABELS,
     DATE_FORMAT_LABELS,
     IMPORT,
     NEW_PROPERTY,
@@ -407,7 +408,9 @@ async def _map_page(
             "preview": checked.preview,
             "preview_limit": PREVIEW_ROWS,
             "targets": [t for t in TARGET_LABELS if contacts or t[0] != Target.CONTACT],
-            "contact_properties": CONTACT_PROPERTIES,
+            "contact_properties": [
+                (name, CONTACT_PROPERTY_LABELS.get(name, name)) for name in CONTACT_PROPERTIES
+            ],
             "event_properties": event_props,
             "new_property": NEW_PROPERTY,
             "new_types": [(t.value, TYPE_LABELS[t]) for t in NEW_TYPES],
