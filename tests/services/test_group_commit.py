@@ -189,3 +189,26 @@ def test_a_failed_group_fails_a_blocking_submit_too() -> None:
     writer.close()
     with pytest.raises(Overloaded):
         writer.submit_blocking(9)
+
+
+def test_requests_are_committed_ahead_of_background_jobs_queued_with_them() -> None:
+    """An import's chunk waiting in the queue never holds up a request queued after it:
+    requests form a group of their own first."""
+    store = Recorder()
+    writer: GroupCommitWriter[int, str] = GroupCommitWriter(store, max_queued_weight=100)
+    store.gate.clear()
+
+    async def requests() -> list[str]:
+        first = asyncio.ensure_future(writer.submit(1))
+        await wait_for(store.entered.is_set)  # 1 is being committed (held at the gate)
+        background = writer.submit_background(2, weight=50)
+        later = [asyncio.ensure_future(writer.submit(i)) for i in (3, 4)]
+        await wait_for(lambda: writer.queued_weight == 52)
+        store.gate.set()
+        answers = await asyncio.gather(first, *later)
+        await asyncio.to_thread(background.result, 5)
+        return list(answers)
+
+    assert asyncio.run(requests()) == ["stored 1", "stored 3", "stored 4"]
+    assert store.groups == [[1], [3, 4], [2]]
+    writer.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import pytest
@@ -49,15 +50,18 @@ class Rig:
             conn.execute(jobs.update().values(state="queued", locked_by=None))
 
     def around_chunks(self, hook: Callable[[int, Callable[[], SendResult]], SendResult]) -> None:
-        """Run `hook(chunk number, store)` around each chunk's submit."""
+        """Run `hook(chunk number, store)` around each chunk's hand-over to the writer;
+        `store()` returns once the chunk is committed."""
         writer = self.ingest.writer
-        submit = writer.submit_blocking
+        submit = writer.submit_background
         calls = iter(range(1, 1000))
 
-        def wrapped(job: SendJob, weight: int = 1) -> SendResult:
-            return hook(next(calls), lambda: submit(job, weight))
+        def wrapped(job: SendJob, weight: int = 1) -> Future[SendResult]:
+            done: Future[SendResult] = Future()
+            done.set_result(hook(next(calls), lambda: submit(job, weight).result()))
+            return done
 
-        writer.submit_blocking = wrapped  # type: ignore[method-assign]
+        writer.submit_background = wrapped  # type: ignore[method-assign]
 
 
 @pytest.fixture

@@ -98,6 +98,13 @@ class GroupCommitWriter(Generic[Job, Result]):
         """For worker threads (imports): queue `job` once the queue has room for it, then
         wait until its group is committed. Waiting for room instead of failing keeps a
         long import from ever crowding out HTTP requests, which queue ahead of it."""
+        return self.submit_background(job, weight).result()
+
+    def submit_background(self, job: Job, weight: int = 1) -> concurrent.futures.Future[Result]:
+        """submit_blocking without the wait for the commit: the worker prepares its next
+        chunk meanwhile. Background jobs are committed in transactions of their own,
+        after the requests queued with them, so a request never waits for more than the
+        background commit already under way."""
         pending: _Pending[Job, Result] = _Pending(job, weight, None, None)
         with self._wake:
             while True:
@@ -110,7 +117,7 @@ class GroupCommitWriter(Generic[Job, Result]):
             self._queue.append(pending)
             self._queued_weight += weight
             self._wake.notify()
-        return pending.waiter.result()
+        return pending.waiter
 
     def close(self, timeout_seconds: float = 30.0) -> None:
         """Store what is queued, then stop the thread."""
@@ -134,11 +141,23 @@ class GroupCommitWriter(Generic[Job, Result]):
                     self._wake.wait()
                 if not self._queue:
                     return
-                group = list(self._queue)
-                self._queue.clear()
-                self._queued_weight = 0
+                group = self._take()
                 self._room.notify_all()
             self._commit(group)
+
+    def _take(self) -> list[_Pending[Job, Result]]:
+        """The next group: every queued request, or when none is queued the background
+        jobs (called with the lock held)."""
+        requests = [p for p in self._queue if p.loop is not None]
+        group = requests or list(self._queue)
+        if requests and len(requests) < len(self._queue):
+            kept = [p for p in self._queue if p.loop is None]
+            self._queue = deque(kept)
+            self._queued_weight = sum(p.weight for p in kept)
+        else:
+            self._queue.clear()
+            self._queued_weight = 0
+        return group
 
     def _commit(self, group: list[_Pending[Job, Result]]) -> None:
         self.committing = len(group)
