@@ -19,10 +19,18 @@ import openpyxl
 from starlette.testclient import TestClient
 
 from occur.config import Settings
+from occur.domain.import_columns import auto_map
 from occur.domain.objects import COMPANY
+from occur.domain.properties import MAX_CUSTOM_PROPERTIES
 from occur.services import accounts, crm, definitions
 from occur.store.db import Database
-from occur.ui.import_form import guess_date_format
+from occur.ui.import_form import (
+    ColumnRow,
+    auto_rows,
+    guess_date_format,
+    property_problems,
+    read_form,
+)
 from tests.conftest import Tenant
 from tests.ui.conftest import PASSWORD, Person, csrf_of, post_form, sign_in
 
@@ -472,3 +480,22 @@ def test_french_headers_decimal_commas_and_one_time_for_every_row(
     [stored] = completions(browser, tenant, event.fully_qualified_name)
     assert stored["properties"]["montant"] == "1234.5"
     assert stored["occurredAt"].startswith("2025-06-30T07:15")  # 09:15 in Paris
+
+
+def test_a_wide_file_proposes_no_more_new_properties_than_an_event_holds() -> None:
+    headers = ["Email", "Date", *(f"Column {i}" for i in range(60))]
+    mappings = auto_map(headers, "en", object_is_contact=True, event_properties=[])
+    rows = auto_rows(mappings, new_event=True, taken=[])
+    created = [r for r in rows if r.creates_property]
+    assert len(created) == MAX_CUSTOM_PROPERTIES
+    assert rows[-1].target == "skip"
+    assert property_problems(read_form(_sent(rows), headers), None) == {}
+
+
+def _sent(rows: list[ColumnRow]) -> dict[str, str]:
+    sent: dict[str, str] = {}
+    for r in rows:
+        sent.update({f"c-{r.index}-as": r.target, f"c-{r.index}-contact": r.contact,
+                     f"c-{r.index}-event": r.event, f"c-{r.index}-new-label": r.new_label,
+                     f"c-{r.index}-new-name": r.new_name})  # fmt: skip
+    return sent

@@ -25,7 +25,7 @@ from occur.domain.import_columns import HEADER_LANGUAGES, ColumnMapping, Propert
 from occur.domain.import_dates import DATE_FORMATS, CellError, parse_occurred_at
 from occur.domain.names import derive_name, fold_key
 from occur.domain.objects import CONTACT, SYSTEM_PROPERTIES, find_object_type
-from occur.domain.properties import PropertyType
+from occur.domain.properties import MAX_CUSTOM_PROPERTIES, PropertyType
 from occur.errors import ValidationError
 from occur.ui.wizard_form import name_problems
 
@@ -169,7 +169,8 @@ def auto_rows(
     mappings: Sequence[ColumnMapping], new_event: bool, taken: Sequence[str]
 ) -> list[ColumnRow]:
     """Rows from auto_map. For a new event a column nothing matched is offered as a
-    new event property named after its header: the import is what defines the event."""
+    new event property named after its header (as many as an event may hold): the
+    import is what defines the event."""
     rows, names = [], list(taken)
     for mapping in mappings:
         row = ColumnRow(mapping.index, mapping.header, mapping.target.value)
@@ -177,7 +178,12 @@ def auto_rows(
             row.contact = mapping.property_name or ""
         elif mapping.target == Target.EVENT:
             row.event = mapping.property_name or ""
-        elif mapping.target == Target.SKIP and new_event and mapping.header.strip():
+        elif (
+            mapping.target == Target.SKIP
+            and new_event
+            and mapping.header.strip()
+            and len(names) - len(taken) < MAX_CUSTOM_PROPERTIES
+        ):
             row.target, row.event = Target.EVENT.value, NEW_PROPERTY
             row.new_label = mapping.header.strip()[:100]
             row.new_name = derive_property_name(row.new_label, names)
@@ -277,6 +283,13 @@ def property_problems(form: ImportForm, existing: EventDefinition | None) -> dic
     against the event's own properties."""
     rows = [row for row in form.columns if row.creates_property]
     found: dict[str, str] = {}
+    held = len(existing.custom_properties) if existing else 0
+    if rows and held + len(rows) > MAX_CUSTOM_PROPERTIES:
+        found["mapping"] = (
+            f"An event holds at most {MAX_CUSTOM_PROPERTIES} custom properties; this one "
+            f"has {held}, so at most {max(MAX_CUSTOM_PROPERTIES - held, 0)} new ones fit "
+            f"(the mapping makes {len(rows)})."
+        )
     names = name_problems([r.new_label for r in rows], [r.new_name for r in rows])
     taken = {fold_key(p.name) for p in existing.properties} if existing else set()
     for row, problem in zip(rows, names, strict=True):
