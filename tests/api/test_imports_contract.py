@@ -40,7 +40,7 @@ def test_every_import_operation_answers_as_the_spec_says(
     base = "/crm/v3/imports"
     called: set[tuple[str, str]] = set()
     r = post_import(api, "\n".join([HEADER, *GOOD, "bad,X,2026-03-01,,,,"]))
-    contract.check_response("POST", base, r)  # type: ignore[arg-type]
+    contract.check_response("POST", base, r)
     called.add(("POST", base))
     import_id = r.json()["id"]
     wait(api, import_id)
@@ -49,12 +49,12 @@ def test_every_import_operation_answers_as_the_spec_says(
         (f"{base}/{{importId}}", f"{base}/{import_id}", {}),
         (f"{base}/{{importId}}/errors", f"{base}/{import_id}/errors", {"limit": "1"}),
     ]:
-        contract.check_response("GET", path, api.get(url, params=params))  # type: ignore[arg-type]
+        contract.check_response("GET", path, api.get(url, params=params))
         called.add(("GET", path))
     api.app.state.ctx.worker.stop()  # type: ignore[attr-defined]
     running = start(api, [HEADER, *GOOD])
     r = api.post(f"{base}/{running}/cancel")
-    contract.check_response("POST", f"{base}/{{importId}}/cancel", r)  # type: ignore[arg-type]
+    contract.check_response("POST", f"{base}/{{importId}}/cancel", r)
     called.add(("POST", f"{base}/{{importId}}/cancel"))
     assert called == contract.operations()
 
@@ -68,4 +68,4 @@ def test_import_errors_answer_in_the_error_shape(
         api.get("/crm/v3/imports/12345"),
         api.post("/crm/v3/imports", json={}),
     ]:
-        contract.check_error(r)  # type: ignore[arg-type]
+        contract.check_error(r)
