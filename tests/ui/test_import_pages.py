@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import openpyxl
+import openpyxl  # type: ignore[import-untyped]
 from starlette.testclient import TestClient
 
 from occur.config import Settings
