@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import Workbook
 from starlette.testclient import TestClient
 
 from occur.config import Settings
@@ -544,3 +546,31 @@ def test_list_pages_newest_first(api: TestClient, demo: dict[str, Any], tmp_path
     assert "paging" not in rest
     expect_error(api.get(BASE, params={"after": "x"}), 400, "VALIDATION_ERROR", in_="after")
     expect_error(api.get(f"{BASE}/999999"), 404, "OBJECT_NOT_FOUND")
+
+
+def test_an_xlsx_sheet_imports_with_its_typed_cells(
+    api: TestClient, tenant: Tenant, demo: dict[str, Any], tmp_path: Path
+) -> None:
+    book = Workbook()
+    book.active.title = "Notes"
+    sheet = book.create_sheet("Demos")
+    sheet.append(["Email", "Date", "Plan", "Seconds", "Paid"])
+    sheet.append(["ada@example.com", datetime(2026, 3, 1, 10, 0), "Pro", 12.5, True])
+    sheet.append(["bob@example.com", datetime(2026, 3, 2, 11, 30), "free", 3, False])
+    path = tmp_path / "demos.xlsx"
+    book.save(path)
+    request = _request(sheetName="Demos", dateFormat="DAY_MONTH_YEAR", timeZone="UTC")
+    r = post_import(api, path.read_bytes(), request, filename="demos.xlsx")
+    assert r.status_code == 200, r.text
+    body = wait(api, r.json()["id"])
+    assert body["state"] == "DONE", body
+    assert counters(body)["CREATED_EVENTS"] == 2
+    assert body["importRequestJson"]["sheetName"] == "Demos"
+    found = sorted(occurrences(api, tenant.portal_id), key=lambda e: e["occurredAt"])
+    assert [e["occurredAt"] for e in found] == [
+        "2026-03-01T10:00:00.000Z",
+        "2026-03-02T11:30:00.000Z",
+    ]
+    assert found[0]["properties"] == {"plan": "pro", "seconds": "12.5", "paid": "true"}
+    missing = post_import(api, path.read_bytes(), _request(sheetName="Nope"), filename="d.xlsx")
+    expect_error(missing, 400, "VALIDATION_ERROR", in_="files", code="SHEET_NOT_FOUND")
