@@ -499,3 +499,16 @@ def _sent(rows: list[ColumnRow]) -> dict[str, str]:
                      f"c-{r.index}-event": r.event, f"c-{r.index}-new-label": r.new_label,
                      f"c-{r.index}-new-name": r.new_name})  # fmt: skip
     return sent
+
+
+def test_the_errors_table_pages(browser: TestClient, tenant: Tenant, member: Person) -> None:
+    sign_in(browser, member.email)
+    bad = "".join(f"bad{i},Bad,2025-03-01 10:00,pro,1\n" for i in range(130))
+    location, progress = run_import(browser, tenant, (CSV_TEXT + bad).encode())
+    assert progress["counters"]["rowsWithErrors"] == 130
+    first = browser.get(location).text
+    more = re.search(r'<a href="(\?after=[^"]+)">More errors</a>', first)
+    assert more and first.count("INVALID_EMAIL") == 100
+    second = browser.get(location + html.unescape(more.group(1))).text
+    assert second.count("INVALID_EMAIL") == 30 and "More errors" not in second
+    assert "bad129" in second and "bad129" not in first
