@@ -9,11 +9,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from openpyxl import Workbook  # type: ignore[import-untyped]
 
 from tests.e2e.conftest import create_portal, server_env, start_server, stop_server
 
@@ -133,3 +135,24 @@ def test_import_help_names_every_option() -> None:
     for option in ("--event", "--map", "--date-format", "--time-zone", "--name", "--sheet",
                    "--language", "--url", "--token"):  # fmt: skip
         assert option in shown.stdout
+
+
+def test_a_workbooks_sheet_is_named_with_sheet(live: Live, tmp_path: Path) -> None:
+    name = event(live, "Booked demo", [{"name": "seats", "label": "Seats", "type": "number"}])
+    workbook = Workbook()
+    cover = workbook.active
+    assert cover is not None
+    cover.title = "Cover"
+    cover.append(["Nothing here"])
+    sheet = workbook.create_sheet("Demos")
+    sheet.append(["Email", "Date", "Seats"])
+    sheet.append(["ann@example.com", datetime(2025, 4, 1, 9, 30), 4])
+    data = tmp_path / "demos.xlsx"
+    workbook.save(data)
+    done = occur_import(live, str(data), "--event", name, "--sheet", "Demos")
+    assert done.returncode == 0, done.stdout + done.stderr
+    [stored] = completions(live, name)
+    assert stored["properties"]["seats"] == "4"
+    assert stored["occurredAt"].startswith("2025-04-01T09:30")
+    missing = occur_import(live, str(data), "--event", name, "--sheet", "Nope")
+    assert missing.returncode == 2 and "Nope" in missing.stderr
