@@ -155,3 +155,28 @@ def test_heartbeats_keep_a_long_job_and_a_lost_lease_stops_it(db: Database) -> N
     assert seen_stop.wait(5)
     runner.join()
     assert _job(db, job_id).locked_by == "thief"
+
+
+def test_workers_running_side_by_side_run_each_job_once(db: Database) -> None:
+    """Three workers (on PostgreSQL they claim with SKIP LOCKED, on SQLite under its
+    write lock) share twelve jobs: each runs exactly once."""
+    ran: list[int] = []
+    lock = threading.Lock()
+
+    def record(running: RunningJob) -> None:
+        time.sleep(0.02)
+        with lock:
+            ran.append(running.job.id)
+
+    ids = [_enqueue(db, {"n": i}) for i in range(12)]
+    workers = [Worker(db, {"test": Recorder(record)}, poll_seconds=0.05) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    try:
+        _until(lambda: len(ran) >= 12)
+    finally:
+        for worker in workers:
+            worker.stop()
+    assert sorted(ran) == sorted(ids)
+    assert all(_job(db, i).state == "done" for i in ids)
+    assert sum(w.jobs_run for w in workers) == 12
