@@ -30,7 +30,7 @@ from occur.services.accounts import SetupCode
 from occur.services.collect import Collector, CollectSettings
 from occur.services.import_runner import ImportRunner
 from occur.services.ingest import Ingest, IngestSettings
-from occur.services.jobs import Worker
+from occur.services.jobs import Chore, Worker
 from occur.store.db import Database, open_database
 from occur.ui import routes as ui
 from occur.ui.web import PageError
@@ -109,4 +109,9 @@ def ingest_for(db: Database, settings: Settings) -> Ingest:
 def job_worker(db: Database, ingest: Ingest, settings: Settings) -> Worker:
     """The worker that runs durable jobs: imports (through `ingest`'s writer)."""
     runner = ImportRunner(db, ingest, settings.data_dir)
-    return Worker(db, {import_service.KIND: runner})
+    cleanup = Chore(
+        "discard abandoned uploads",
+        every_seconds=3600,
+        run=lambda: import_service.discard_abandoned_uploads(db, settings),
+    )
+    return Worker(db, {import_service.KIND: runner}, chores=[cleanup])

@@ -5,6 +5,7 @@ changes or goes away mid-import."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Future
@@ -19,6 +20,7 @@ from occur.services.imports import ImportView
 from occur.services.ingest import Ingest, IngestSettings
 from occur.services.ingest_store import SendJob, SendResult
 from occur.services.jobs import Interrupted, RunningJob
+from occur.store import imports as import_store
 from occur.store import jobs as job_store
 from occur.store.db import Database
 from occur.store.schema import jobs
@@ -229,3 +231,22 @@ def test_a_job_given_up_fails_its_import(rig: Rig) -> None:
     failed = rig.state()
     assert failed.state == "FAILED"
     assert failed.reason is not None and "again and again" in failed.reason
+
+
+def test_abandoned_uploads_are_discarded_but_not_an_unfinished_imports(rig: Rig) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"Email,Date\n"
+
+    abandoned = asyncio.run(uploads.stage(rig.settings.data_dir, "left.csv", chunks()))
+    old = 0  # mtime 1970: every staged file looks long abandoned
+    for staged_id in _staged_files(rig.settings):
+        os.utime(rig.settings.data_dir / uploads.IMPORTS_DIR / staged_id, (old, old))
+    assert imports.discard_abandoned_uploads(rig.db, rig.settings) == 1
+    kept = _staged_files(rig.settings)
+    with rig.db.read() as conn:
+        record = import_store.get(conn, rig.view.id)
+    assert record is not None
+    assert sorted(kept) == [record.staged_id, record.staged_id + ".name"]
+    assert abandoned.id != record.staged_id
+    rig.run()  # the import still finds its file
+    assert rig.state().state == "DONE"

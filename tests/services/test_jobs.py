@@ -180,3 +180,17 @@ def test_workers_running_side_by_side_run_each_job_once(db: Database) -> None:
     assert sorted(ran) == sorted(ids)
     assert all(_job(db, i).state == "done" for i in ids)
     assert sum(w.jobs_run for w in workers) == 12
+
+
+def test_an_idle_worker_does_its_chores_at_most_once_per_interval(db: Database) -> None:
+    done: list[float] = []
+    failing = jobs.Chore("broken", every_seconds=0, run=lambda: 1 / 0)
+    chore = jobs.Chore("count", every_seconds=3600, run=lambda: done.append(time.monotonic()))
+    worker = Worker(db, {"test": Recorder()}, poll_seconds=0.01, chores=[failing, chore])
+    worker.start()
+    try:
+        _until(lambda: len(done) == 1)
+        time.sleep(0.1)  # ten idle polls later
+    finally:
+        worker.stop()
+    assert len(done) == 1

@@ -44,6 +44,7 @@ MAX_PAGE = 1_000
 # An import's job is tried again after a crash or an unexpected error this often.
 MAX_ATTEMPTS = 5
 REVERT_BATCH_ROWS = 5_000
+ABANDONED_UPLOAD_SECONDS = 24 * 3600
 REVERTIBLE = (store.DONE, store.CANCELED, store.FAILED)
 
 ImportErrorView = StoredImportError
@@ -155,6 +156,14 @@ def start_from_api(
     except BaseException:
         uploads.discard(settings.data_dir, staged.id)
         raise
+
+
+def discard_abandoned_uploads(db: Database, settings: Settings) -> int:
+    """Remove staged files older than a day that no unfinished import reads: uploads a
+    person left in the wizard. A worker chore; returns how many went."""
+    with db.read() as conn:
+        keep = store.staged_ids_in_use(conn)
+    return uploads.discard_older_than(settings.data_dir, ABANDONED_UPLOAD_SECONDS, keep=keep)
 
 
 def get(db: Database, portal_id: int, import_id: int | str) -> ImportView:

@@ -19,8 +19,10 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Connection
@@ -58,6 +60,16 @@ class RunningJob:
         """Raise Interrupted when the handler should stop."""
         if self.should_stop():
             raise Interrupted()
+
+
+@dataclass(frozen=True)
+class Chore:
+    """Housekeeping an idle worker does now and then (not a durable job: doing it twice,
+    or once less after a crash, does no harm)."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[], object]
 
 
 class Handler(Protocol):
@@ -108,6 +120,7 @@ class Worker:
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         poll_seconds: float = DEFAULT_POLL_SECONDS,
         name: str = "occur-worker",
+        chores: Sequence[Chore] = (),
     ) -> None:
         self._db = db
         self._handlers = dict(handlers)
@@ -119,6 +132,8 @@ class Worker:
         self._woken = threading.Event()
         self._thread: threading.Thread | None = None
         self.jobs_run = 0
+        self._chores = list(chores)
+        self._chores_due = [0.0] * len(self._chores)
 
     def start(self) -> None:
         if self._thread is not None:
@@ -166,8 +181,21 @@ class Worker:
                 log.exception("the worker could not claim a job; trying again shortly")
                 worked = False
             if not worked:
+                self._do_chores()
                 self._woken.wait(self._poll_seconds)
                 self._woken.clear()
+
+    def _do_chores(self) -> None:
+        """Housekeeping while idle, each chore at most once per its interval."""
+        now = time.monotonic()
+        for index, chore in enumerate(self._chores):
+            if now < self._chores_due[index]:
+                continue
+            self._chores_due[index] = now + chore.every_seconds
+            try:
+                chore.run()
+            except Exception:
+                log.exception("chore %s failed", chore.name)
 
     def _run(self, job: Job) -> None:
         running = RunningJob(job, self._stopping)

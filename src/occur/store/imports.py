@@ -382,3 +382,9 @@ def definition_name(conn: Connection, portal_id: int, definition_id: int) -> str
     )
     name: str | None = conn.execute(query).scalar_one_or_none()
     return name
+
+
+def staged_ids_in_use(conn: Connection) -> set[str]:
+    """The staged files that imports not yet finished still read."""
+    query = select(imports.c.staged_id).where(imports.c.state.in_(RUNNING_STATES))
+    return set(conn.execute(query).scalars())
