@@ -574,3 +574,23 @@ def test_an_xlsx_sheet_imports_with_its_typed_cells(
     assert found[0]["properties"] == {"plan": "pro", "seconds": "12.5", "paid": "true"}
     missing = post_import(api, path.read_bytes(), _request(sheetName="Nope"), filename="d.xlsx")
     expect_error(missing, 400, "VALIDATION_ERROR", in_="files", code="SHEET_NOT_FOUND")
+
+
+def test_a_second_file_or_a_broken_form_is_refused_and_leaves_no_file(
+    api: TestClient, db: Database, settings: Settings, demo: dict[str, Any]
+) -> None:
+    csv = "\n".join([HEADER, *GOOD]).encode()
+    two = api.post(
+        BASE,
+        data={"importRequest": json.dumps(_request())},
+        files=[("files", ("a.csv", csv, "text/csv")), ("files", ("b.csv", csv, "text/csv"))],
+    )
+    expect_error(two, 400, "VALIDATION_ERROR", in_="files")
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.csv"\r\n\r\n'
+        + csv
+        + b"\r\n--b\r\nContent-Disposition: form-da"  # cut off mid-part
+    )
+    cut = api.post(BASE, content=body, headers={"content-type": "multipart/form-data; boundary=b"})
+    assert cut.status_code == 400, cut.text
+    _nothing_created(api, db, settings)

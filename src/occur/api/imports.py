@@ -288,7 +288,18 @@ class _FormReader:
         self._files_seen = 0
 
     async def read(self, data_dir: Path) -> _Form:
+        """The form, its file staged; whatever goes wrong after staging removes the file."""
         form = _Form()
+        try:
+            await self._read(form, data_dir)
+        except BaseException:
+            if form.staged is not None:
+                uploads.discard(data_dir, form.staged.id)
+            raise
+        form.import_request = self._fields.get(REQUEST_FIELD)
+        return form
+
+    async def _read(self, form: _Form, data_dir: Path) -> None:
         more = True
         while more:
             more = await self._feed()
@@ -299,11 +310,7 @@ class _FormReader:
         try:
             self._parser.finalize()
         except Exception as exc:
-            if form.staged is not None:
-                uploads.discard(data_dir, form.staged.id)
             raise ValidationError(f"The multipart body is malformed: {exc}.") from None
-        form.import_request = self._fields.get(REQUEST_FIELD)
-        return form
 
     async def _feed(self) -> bool:
         """Parse the next piece of the body; False at its end."""
