@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -250,3 +251,11 @@ def test_abandoned_uploads_are_discarded_but_not_an_unfinished_imports(rig: Rig)
     assert abandoned.id != record.staged_id
     rig.run()  # the import still finds its file
     assert rig.state().state == "DONE"
+
+
+def test_chunks_are_small_while_sends_are_flowing(rig: Rig) -> None:
+    rig.runner.chunk_rows, rig.runner.busy_chunk_rows = 4, 1
+    rig.ingest.writer.last_request_at = time.monotonic() + 3600  # a send "just now"
+    rig.run()
+    assert rig.ingest.writer.groups_committed == ROWS  # one row per chunk
+    assert rig.state().completions_created == ROWS

@@ -18,6 +18,7 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -72,6 +73,9 @@ class GroupCommitWriter(Generic[Job, Result]):
         self.groups_committed = 0
         self.largest_group = 0
         self.committing = 0  # requests in the commit under way
+        # time.monotonic() of the last request submitted (not background jobs): a worker
+        # keeps its chunks small while requests are flowing.
+        self.last_request_at = float("-inf")
 
     @property
     def queued_weight(self) -> int:
@@ -81,6 +85,7 @@ class GroupCommitWriter(Generic[Job, Result]):
         """Queue `job` and wait until its group is committed; returns its result."""
         loop = asyncio.get_running_loop()
         pending: _Pending[Job, Result] = _Pending(job, weight, loop, loop.create_future())
+        self.last_request_at = time.monotonic()
         with self._wake:
             if self._closing:
                 raise Overloaded("the writer is shutting down")
