@@ -80,6 +80,8 @@ class Method:
     admin_only: bool = False
     unavailable_reason: str = ""
     steps: tuple[str, ...] = ("details", "properties")
+    # What the last step's button does: most methods create the event there.
+    submit_label: str = "Create event"
 
 
 METHODS: tuple[Method, ...] = (
@@ -116,6 +118,7 @@ METHODS: tuple[Method, ...] = (
         # The file, mapping and finish steps are pages of their own (ui/import_pages.py):
         # the wizard checks the details, then hands them to the file step.
         steps=("details",),
+        submit_label="Next: choose the file",
     ),
 )
 ADMINS_ONLY_REASON = "Only admins manage code blocks."

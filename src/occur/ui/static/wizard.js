@@ -47,6 +47,7 @@
     nav.back.hidden = at === 0;
     nav.next.hidden = at === active.length - 1;
     nav.create.hidden = at !== active.length - 1;
+    nav.create.textContent = chosenMethod()?.dataset.submit || "Create event";
     for (const item of progress.children) {
       item.hidden = !active.some((step) => step.dataset.step === item.dataset.progress);
       if (item.dataset.progress === current.dataset.step) item.setAttribute("aria-current", "step");
