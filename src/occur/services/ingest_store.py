@@ -230,6 +230,8 @@ def _upsert_contacts(
     emails = {c.identity.value for c in completions if c.identity.kind is IdentityKind.EMAIL}
     ids = {c.identity.object_id for c in completions if c.identity.kind is IdentityKind.OBJECT_ID}
     portal_id = job.portal_id
+    if not ids and not any(chunk.contact_values[i] for i in kept):
+        return _ids_by_email(conn, portal_id, chunk.import_id, completions, lookups, now), 0
     by_email = crm_store.find_by_emails(conn, portal_id, CONTACT, emails, for_update=True)
     by_id = crm_store.find_by_ids(conn, portal_id, CONTACT, ids, for_update=True)
     by_id.update({record.id: record for record in by_email.values()})
@@ -258,6 +260,27 @@ def _upsert_contacts(
         crm_store.update_values(conn, portal_id, CONTACT, object_id, values, now)
     mine = import_store.created_by(conn, chunk.import_id, changed.keys())
     return len(created), len(changed.keys() - mine)
+
+
+def _ids_by_email(
+    conn: Connection,
+    portal_id: int,
+    import_id: int,
+    completions: Sequence[Completion],
+    lookups: _Lookups,
+    now: int,
+) -> int:
+    """Rows that set no contact value need each email's contact id only: read from the
+    unique email column's index instead of every contact's properties (a fifth of the
+    writer's time in bench/import.py), the missing ones created. Returns how many."""
+    emails = list(dict.fromkeys(c.identity.value for c in completions))
+    found = crm_store.contact_ids_by_email(conn, portal_id, CONTACT, emails)
+    lookups.contacts.update(found)
+    new = [{"email": email} for email in emails if email not in found]
+    created = crm_store.insert_objects(conn, portal_id, CONTACT, new, now)
+    lookups.contacts.update({record.values["email"]: record.id for record in created})
+    import_store.add_records(conn, import_id, [record.id for record in created])
+    return len(created)
 
 
 def _starting_values(key: str | int, existing: Mapping[int, CrmObject]) -> dict[str, str]:

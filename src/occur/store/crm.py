@@ -99,7 +99,10 @@ def find_by_emails(
     wanted = sorted({e.lower() for e in emails})
     live = t.c.email.in_(wanted)
     stored = func.lower(t.c.properties[EMAIL].as_string()).in_(wanted)
-    query = _select(portal_id, object_type, archived).where(live if archived is False else stored)
+    if archived is False:
+        query = select(t).where(*_scope(portal_id, object_type), _UNARCHIVED_UNINDEXED, live)
+    else:
+        query = _select(portal_id, object_type, archived).where(stored)
     found: dict[str, CrmObject] = {}
     for row in conn.execute(query.with_for_update() if for_update else query):
         record = row_object(row, object_type)
@@ -117,8 +120,17 @@ _LIVE_RECORD = (
     t.c.archived.is_(False),
 )
 _LIVE_IDS = select(t.c.id).where(*_LIVE_RECORD, t.c.id.in_(bindparam("ids", expanding=True)))
+# "Not archived" written so that SQLite cannot read it from an index: without table
+# statistics its planner otherwise scans every live contact of the portal through the
+# (portal, type, archived, id) index and tests each email (91 ms for 833 emails among
+# 5,000 contacts, the time of a whole import chunk), instead of seeking each email in
+# the unique (portal, type, email) index. PostgreSQL's planner has statistics.
+_UNARCHIVED_UNINDEXED = func.coalesce(t.c.archived, False).is_(False)
 _CONTACT_IDS_BY_EMAIL = select(t.c.email, t.c.id).where(
-    *_LIVE_RECORD, t.c.email.in_(bindparam("emails", expanding=True))
+    t.c.portal_id == bindparam("portal"),
+    t.c.object_type_id == bindparam("type"),
+    _UNARCHIVED_UNINDEXED,
+    t.c.email.in_(bindparam("emails", expanding=True)),
 )
 
 
