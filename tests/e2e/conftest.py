@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +106,35 @@ def create_portal(env: dict[str, str], name: str) -> tuple[int, str]:
     )
     portal = json.loads(created.stdout.strip().splitlines()[-1])
     return int(portal["portalId"]), str(portal["token"])
+
+
+@dataclass(frozen=True)
+class SignedUp:
+    """A live server with a portal, its every-scope token and a user who may sign in."""
+
+    base_url: str
+    portal_id: int
+    token: str
+    email: str
+
+
+@contextmanager
+def signed_up_server(
+    data_dir: Path, portal_name: str, email: str, password: str
+) -> Iterator[SignedUp]:
+    """`occur serve` on SQLite with a portal and one user, created through the CLI."""
+    env = server_env(data_dir / "data")
+    portal_id, token = create_portal(env, portal_name)
+    subprocess.run(
+        [sys.executable, "-m", "occur", "user", "create", "--portal", str(portal_id),
+         "--email", email, "--password-stdin"],
+        env=env, input=password + "\n", text=True, check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    process, base_url = start_server(env, data_dir / "server.log")
+    try:
+        yield SignedUp(base_url, portal_id, token, email)
+    finally:
+        stop_server(process)
 
 
 @pytest.fixture(scope="session")

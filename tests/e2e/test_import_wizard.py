@@ -7,8 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +17,7 @@ import pytest
 from playwright.sync_api import Dialog, Page, expect, sync_playwright
 
 from tests.conftest import CHROMIUM, skip_or_fail
-from tests.e2e.conftest import create_portal, server_env, start_server, stop_server
+from tests.e2e.conftest import SignedUp, signed_up_server
 from tests.ui.conftest import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -32,30 +30,15 @@ GOOD_ROWS = (
 BAD_ROW = ("dee-at-example.com", "Dee", "03/04/2025 08:00", "Pro")
 
 
-@dataclass(frozen=True)
-class Live:
-    base_url: str
-    portal_id: int
-    token: str
-    email: str
+Live = SignedUp
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    data_dir = tmp_path_factory.mktemp("import-live")
-    env = server_env(data_dir / "data")
-    portal_id, token = create_portal(env, "Imports")
-    email = "ivy@example.com"
-    subprocess.run(
-        [sys.executable, "-m", "occur", "user", "create", "--portal", str(portal_id),
-         "--email", email, "--password-stdin"],
-        env=env, input=PASSWORD + "\n", text=True, check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    process, base_url = start_server(env, data_dir / "server.log")
-    try:
-        yield Live(base_url, portal_id, token, email)
-    finally:
-        stop_server(process)
+    with signed_up_server(
+        tmp_path_factory.mktemp("import-live"), "Imports", "ivy@example.com", PASSWORD
+    ) as server:
+        yield server
 
 
 def write_csv(path: Path, rows: Any, header: tuple[str, ...] = ("Email", "First name",

@@ -12,7 +12,6 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from occur.domain.objects import COMPANY
 from occur.services import crm, definitions
 from occur.store.db import Database
 from tests.conftest import REQUIRE_ALL, Tenant
-from tests.e2e.conftest import create_portal, server_env, start_server, stop_server
+from tests.e2e.conftest import SignedUp, signed_up_server
 from tests.ui.conftest import PASSWORD, Person, csrf_of, post_form, sign_in
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -452,30 +451,15 @@ def test_the_printed_curl_command_sends_the_event(
 # interpreter with the official client) against `occur serve`; and the wizard in Chromium.
 
 
-@dataclass(frozen=True)
-class Live:
-    base_url: str
-    portal_id: int
-    token: str
-    email: str
+Live = SignedUp
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    data_dir = tmp_path_factory.mktemp("wizard-live")
-    env = server_env(data_dir / "data")
-    portal_id, token = create_portal(env, "Wizard")
-    email = "wanda@example.com"
-    subprocess.run(
-        [sys.executable, "-m", "occur", "user", "create", "--portal", str(portal_id),
-         "--email", email, "--password-stdin"],
-        env=env, input=PASSWORD + "\n", text=True, check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    process, base_url = start_server(env, data_dir / "server.log")
-    try:
-        yield Live(base_url, portal_id, token, email)
-    finally:
-        stop_server(process)
+    with signed_up_server(
+        tmp_path_factory.mktemp("wizard-live"), "Wizard", "wanda@example.com", PASSWORD
+    ) as server:
+        yield server
 
 
 @contextmanager
