@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from occur.services import jobs
+from occur.services.clock import now_ms
 from occur.services.jobs import Interrupted, RunningJob, Worker
 from occur.store import jobs as store
 from occur.store.db import Database
@@ -124,8 +125,10 @@ def test_a_crashed_workers_job_is_resumed_after_the_lease(db: Database) -> None:
     handler = Recorder()
     job_id = _enqueue(db, {})
     with db.write() as conn:  # a worker claims it, then dies without a word
-        assert store.claim(conn, "dead", ["test"], 0 + _job(db, job_id).run_at, 60_000)
-    lively = Worker(db, {"test": handler}, lease_seconds=0.2)
+        assert store.claim(conn, "dead", ["test"], now_ms(), 60_000)
+    # A lease long enough that the first look surely falls inside it on a busy machine
+    # (0.2 s did not, under the whole suite on two cores), short enough to wait out.
+    lively = Worker(db, {"test": handler}, lease_seconds=3.0)
     assert not lively.run_once()  # the lease still holds
     _until(lively.run_once)
     assert handler.ran == [(job_id, 2)]
