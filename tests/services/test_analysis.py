@@ -378,8 +378,11 @@ def test_breakdown_within_a_filter_with_option_labels(seed: Seed) -> None:
 
 
 def test_few_values_are_all_counted_while_ranked(seed: Seed) -> None:
-    # plan has held three values, so each is a top value and its series is counted beside
-    # the ranking: a value held only outside the range must still not become a line
+    # plan has held few values, so each is a top value, whose series is counted beside
+    # the ranking (SQLite) or with its own range total, which ranks it (PostgreSQL): a
+    # value held only outside the range must still not become a line, equal totals are
+    # in value order, and a value held only by completions without a record is a line
+    # of zeros, as the ranking lists it
     seed.add("2024-04-01T10:00:00Z", 0, plan="gone")
     seed.add("2024-05-01T10:00:00Z", 0, plan="pro")
     seed.add("2024-05-01T12:00:00Z", 1, plan="pro")
@@ -389,14 +392,20 @@ def test_few_values_are_all_counted_while_ranked(seed: Seed) -> None:
         assert value_keys(conn, seed.definition_id, "plan", 11) == ["gone", "pro", "starter"]
         assert value_keys(conn, seed.definition_id, "plan", 2) == ["gone", "pro"]
         assert value_keys(conn, seed.definition_id, "source", 11) == []
+    seed.add("2024-05-02T12:00:00Z", 3, plan="team")
+    seed.add("2024-05-01T13:00:00Z", 2, plan="basic")
+    seed.add("2024-05-01T14:00:00Z", None, plan="trial")
     query = custom("2024-05-01", "2024-05-02", breakdown="plan", metric=Metric.UNIQUE)
     for later in (False, True):
         result = analyze(seed.db, seed.portal_id, seed.definition_id, query, rest_later=later)
         assert [(r.value, r.counts, r.total) for r in result.series] == [
             ("pro", (2, 0), 2),
+            ("basic", (1, 0), 1),
             ("starter", (0, 1), 1),
+            ("team", (0, 1), 1),
+            ("trial", (0, 0), 0),
         ]
-        assert result.total == 3
+        assert result.total == 4
         assert result.breakdown is not None
         assert result.breakdown.other == 0
         assert result.breakdown.no_value == (None if later else 1)

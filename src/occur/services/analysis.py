@@ -175,8 +175,7 @@ def _records_by(
     Each count is its own statement on its own connection, all at once (_series_of
     says how the top values' series are counted). When the property has never held
     more than TOP_VALUES values (an enumeration's few options), every one of them is a
-    top value, so their series start beside the ranking instead of after it, and
-    nothing is "Other"."""
+    top value (_every_series), and nothing is "Other"."""
     name = query.breakdown
     assert name is not None
     start_ms, end_ms = bounds[0], bounds[-1]
@@ -184,15 +183,17 @@ def _records_by(
     no_value = (
         None if later else _start(db, lambda c: _no_value(c, counted, name, start_ms, end_ms))
     )
-    found = _start(db, lambda c: store.top_values(c, counted, name, start_ms, end_ms, TOP_VALUES))
     every = _every_value(db, counted, name)
-    early = _series_of(db, counted, name, every, bounds) if every is not None else None
-    top = found.result().top
-    wanted = [value for value, _ in top]
     other: Future[int] | None = None
-    if not later and every is None:
-        other = _start(db, lambda c: _other(c, counted, name, start_ms, end_ms, wanted))
-    per_value = (early or _series_of(db, counted, name, wanted, bounds))()
+    if every is not None:
+        top, per_value = _every_series(db, counted, name, every, bounds)
+    else:
+        with db.read() as conn:
+            top = store.top_values(conn, counted, name, start_ms, end_ms, TOP_VALUES).top
+        wanted = [value for value, _ in top]
+        if not later:
+            other = _start(db, lambda c: _other(c, counted, name, start_ms, end_ms, wanted))
+        per_value = _series_of(db, counted, name, wanted, bounds)()
     breakdown = Breakdown(
         name,
         _label(definition, name),
@@ -201,6 +202,40 @@ def _records_by(
     )
     series = _series(definition, name, top, per_value)
     return Analysis(query, query.buckets(), series, int(total.result()), breakdown)
+
+
+def _every_series(
+    db: Database, counted: Counted, name: str, every: list[str], bounds: list[int]
+) -> tuple[list[tuple[str, int]], dict[str, list[int]]]:
+    """The series of every value `name` has held, and those held in the range ranked as
+    top_values ranks them: by unique records over the range, equal ones in the
+    database's text order, which is `every`'s (store.value_keys).
+
+    On PostgreSQL one statement per value counts both its series and its range total
+    (store.value_lines), so no ranking statement runs: the ranking's distinct count of
+    every row (81 ms) cost more than the range totals add to the six series (2-5 ms
+    each). A unique breakdown of 200,000 completions by 6 values over 365 days, old and
+    new interleaved on 2 busy cores: 310 -> 255 ms at the median and 351 -> 295 ms at
+    the 95th percentile, then 238 -> 202 and 283 -> 226 ms. A single statement for
+    every value, grouped by value and bucket and by value alone, was slower than
+    before (329 ms against 300 at the median): one core sorts what six statements
+    sorted on two. SQLite ranks beside its one series statement."""
+    if db.is_sqlite:
+        start_ms, end_ms = bounds[0], bounds[-1]
+        ranked = _start(
+            db, lambda c: store.top_values(c, counted, name, start_ms, end_ms, TOP_VALUES)
+        )
+        per_value = _series_of(db, counted, name, every, bounds)()
+        return ranked.result().top, per_value
+
+    def lines_of(value: str) -> Callable[[Connection], tuple[list[int], int] | None]:
+        return lambda conn: store.value_lines(conn, counted, name, value, bounds)
+
+    started = [(value, _start(db, lines_of(value))) for value in every]
+    held = [(value, found) for value, line in started if (found := line.result()) is not None]
+    # a stable sort: equal totals keep every's order
+    top = sorted(((value, whole) for value, (_, whole) in held), key=lambda line: -line[1])
+    return top, {value: counts for value, (counts, _) in held}
 
 
 def _every_value(db: Database, counted: Counted, name: str) -> list[str] | None:
