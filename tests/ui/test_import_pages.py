@@ -11,6 +11,7 @@ import io
 import re
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -512,3 +513,25 @@ def test_the_errors_table_pages(browser: TestClient, tenant: Tenant, member: Per
     second = browser.get(location + html.unescape(more.group(1))).text
     assert second.count("INVALID_EMAIL") == 30 and "More errors" not in second
     assert "bad129" in second and "bad129" not in first
+
+
+def test_finish_sent_twice_starts_one_import_and_creates_one_event(
+    browser: TestClient, db: Database, tenant: Tenant, member: Person
+) -> None:
+    """A double click on Finish (or the POST sent again on a reload) answers with the
+    import the first one started: not a second import, not "name taken" for the event
+    the first one created."""
+    sign_in(browser, member.email)
+    _, shown = map_page(browser, tenant)
+    values = {**form_values(shown), "consent": "1", "name": "Twice"}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        both = list(pool.map(lambda _: finish(browser, tenant, values), range(2)))
+    again = finish(browser, tenant, values)
+    answers = [*both, again]
+    assert [a.status_code for a in answers] == [303, 303, 303], [a.text for a in answers]
+    assert len({a.headers["location"] for a in answers}) == 1
+    wait_done(browser, again.headers["location"])
+    [event] = definitions.list_page(db, tenant.portal_id, _ALL).definitions
+    listed = browser.get(f"/app/{tenant.portal_id}/imports").text
+    assert listed.count(">Twice<") == 1, listed
+    assert len(completions(browser, tenant, event.fully_qualified_name)) == 2

@@ -22,6 +22,7 @@ from occur.store.definitions import DefinitionPage
 
 MANUAL = "MANUAL"
 CUSTOM_SCRIPT = "CUSTOM_SCRIPT"
+IMPORT = "IMPORT"  # an event created by a spreadsheet import
 # A code block runs on every page of the site: kept well below what a script file may hold.
 MAX_CODE_CHARS = 64 * 1024
 

@@ -8,8 +8,10 @@ import row and no job. The rows themselves are stored later by the worker
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import IO, Any
 
@@ -18,7 +20,7 @@ from sqlalchemy import Connection
 from occur.config import Settings
 from occur.domain.definitions import EventDefinition, object_type_id
 from occur.domain.objects import CONTACT
-from occur.errors import Conflict, FieldError, NotFound, ValidationError
+from occur.errors import Conflict, FieldError, NotFound, OccurError, ValidationError
 from occur.services import definitions, spreadsheets, uploads
 from occur.services.clock import now_ms
 from occur.services.import_requests import (
@@ -96,11 +98,100 @@ def start(
     """Check the request against the file and the event, then create the import and its
     job in one transaction; the worker (woken here) stores the rows."""
     definition = _definition(db, portal_id, request.definition_name)
+    facts = _read_file(staged, request, definition)
+    return _insert(db, worker, portal_id, request, definition, staged, facts, source, user_id)
+
+
+@dataclass(frozen=True)
+class EventChanges:
+    """What the wizard's import creates before it starts: a new event (its creation
+    body, for services/definitions.create) or new properties of the existing one.
+    `draft` is the event as it will be, so that the file is checked against it before
+    anything is created."""
+
+    new_event: object | None
+    new_properties: Sequence[object]
+    draft: EventDefinition
+
+
+def start_with_event(
+    db: Database,
+    settings: Settings,
+    worker: Worker | None,
+    portal_id: int,
+    request: ImportRequest,
+    staged: StagedFile,
+    changes: EventChanges,
+    source: str,
+    user_id: int | None,
+) -> ImportView:
+    """The wizard's Finish: create the event or its new properties, then the import.
+
+    A staged file starts one import: Finish sent twice (a double click, a reload of the
+    POST) answers with the import the first one started, instead of a second import or
+    a "name taken" error for the event the first one created. Everything that can refuse
+    the import is checked against the draft event before the event exists; should the
+    import still be refused, a new event is deleted again.
+    """
+    with _starting(staged.id):
+        already = _started_from(db, portal_id, staged.id)
+        if already is not None:
+            return already
+        draft_request = replace(request, definition_name=changes.draft.name)
+        facts = _read_file(staged, draft_request, changes.draft)
+        if changes.new_event is not None:
+            definition = definitions.create(
+                db,
+                portal_id,
+                changes.new_event,
+                max_definitions=settings.max_definitions,
+                tracking_type=definitions.IMPORT,
+            )
+        else:
+            for body in changes.new_properties:
+                definitions.add_property(db, portal_id, request.definition_name, body)
+            definition = _definition(db, portal_id, request.definition_name)
+        request = replace(request, definition_name=definition.name)
+        try:
+            check(request, definition, facts.header)
+            return _insert(
+                db, worker, portal_id, request, definition, staged, facts, source, user_id
+            )
+        except OccurError:
+            if changes.new_event is not None:
+                definitions.delete(db, portal_id, definition.name)
+            raise
+
+
+@dataclass(frozen=True)
+class _FileFacts:
+    fmt: spreadsheets.SheetFormat
+    header: list[str]
+    total_rows: int
+
+
+def _read_file(
+    staged: StagedFile, request: ImportRequest, definition: EventDefinition
+) -> _FileFacts:
+    """The file read as far as starting needs: its format and header checked against
+    the request, and its rows counted (a file over the row limit is refused here)."""
     fmt = spreadsheets.detect(staged.path, staged.filename, request.sheet)
     header = spreadsheets.header(staged.path, fmt)
     check(request, definition, header)
-    total = spreadsheets.count_rows(staged.path, fmt)
-    now = now_ms()
+    return _FileFacts(fmt, header, spreadsheets.count_rows(staged.path, fmt))
+
+
+def _insert(
+    db: Database,
+    worker: Worker | None,
+    portal_id: int,
+    request: ImportRequest,
+    definition: EventDefinition,
+    staged: StagedFile,
+    facts: _FileFacts,
+    source: str,
+    user_id: int | None,
+) -> ImportView:
     with db.write() as conn:
         import_id = store.insert_import(
             conn,
@@ -108,13 +199,13 @@ def start(
             definition_id=definition.id,
             name=request.name,
             source=source if source in SOURCES else "API",
-            request=request_json(request, definition, header, fmt.sheet),
-            header=header,
+            request=request_json(request, definition, facts.header, facts.fmt.sheet),
+            header=facts.header,
             staged_id=staged.id,
             filename=staged.filename,
-            total_rows=total,
+            total_rows=facts.total_rows,
             user_id=user_id,
-            now_ms=now,
+            now_ms=now_ms(),
         )
         enqueue(
             conn,
@@ -126,6 +217,31 @@ def start(
     if worker is not None:
         worker.wake()
     return get(db, portal_id, import_id)
+
+
+# Staged files whose import is being started in this process, so that a second Finish
+# waits for the first and then finds its import.
+_STARTING: dict[str, threading.Lock] = {}
+_STARTING_GUARD = threading.Lock()
+
+
+@contextmanager
+def _starting(staged_id: str) -> Iterator[None]:
+    with _STARTING_GUARD:
+        lock = _STARTING.setdefault(staged_id, threading.Lock())
+    try:
+        with lock:
+            yield
+    finally:
+        with _STARTING_GUARD:
+            if not lock.locked():
+                _STARTING.pop(staged_id, None)
+
+
+def _started_from(db: Database, portal_id: int, staged_id: str) -> ImportView | None:
+    with db.read() as conn:
+        record = store.by_staged_id(conn, portal_id, staged_id)
+    return view(record) if record is not None else None
 
 
 def start_from_api(

@@ -162,6 +162,17 @@ def get(
     return row_import(row) if row is not None else None
 
 
+def by_staged_id(conn: Connection, portal_id: int, staged_id: str) -> ImportRecord | None:
+    """The portal's import of one uploaded file, if it was started (a file starts one)."""
+    query = (
+        _SELECT.where(imports.c.portal_id == portal_id, imports.c.staged_id == staged_id)
+        .order_by(imports.c.id)
+        .limit(1)
+    )
+    row = conn.execute(query).one_or_none()
+    return row_import(row) if row is not None else None
+
+
 def list_page(
     conn: Connection, portal_id: int, *, before_id: int | None, limit: int
 ) -> tuple[list[ImportRecord], int | None]:

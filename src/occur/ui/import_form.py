@@ -27,9 +27,9 @@ from occur.domain.names import derive_name, fold_key
 from occur.domain.objects import CONTACT, SYSTEM_PROPERTIES, find_object_type
 from occur.domain.properties import MAX_CUSTOM_PROPERTIES, PropertyType
 from occur.errors import ValidationError
+from occur.services import definitions
 from occur.ui.wizard_form import name_problems
 
-IMPORT = "IMPORT"  # the trackingType of an event created by an import
 NEW_PROPERTY = "__new__"
 MAX_COLUMNS = 500  # a sheet wider than this is refused by the mapping step
 
@@ -238,7 +238,7 @@ def draft_definition(
         label=draft.label,
         description=draft.description,
         object_type=draft.object_type,
-        tracking_type=IMPORT,
+        tracking_type=definitions.IMPORT,
         matching_rule=draft.matching_rule,
         properties=draft.properties,
         created_at=0,

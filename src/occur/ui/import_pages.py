@@ -41,7 +41,6 @@ from occur.ui.import_form import (
     CONTACT_PROPERTIES,
     CONTACT_PROPERTY_LABELS,
     DATE_FORMAT_LABELS,
-    IMPORT,
     NEW_PROPERTY,
     NEW_TYPES,
     TARGET_LABELS,
@@ -242,24 +241,12 @@ async def start_import(request: Request) -> Response:
 def _start(
     page: PortalPage, form: ImportForm, existing: EventDefinition | None, staged: StagedFile
 ) -> ImportView:
-    """Create the new event (or the existing one's new properties), then the import. A
-    new event whose import is refused is deleted again, so a refusal leaves nothing."""
+    """The form as the one use case that creates the event (or its new properties) and
+    starts the import."""
     ctx = page.ctx
-    if existing is None:
-        definition = definitions.create(
-            ctx.db,
-            page.portal_id,
-            creation_body(form),
-            max_definitions=ctx.settings.max_definitions,
-            tracking_type=IMPORT,
-        )
-    else:
-        for _, body in new_property_bodies(form):
-            definitions.add_property(ctx.db, page.portal_id, existing.name, body)
-        definition = existing
     request = ImportRequest(
         name=form.name,
-        definition_name=definition.name,
+        definition_name=existing.name if existing is not None else "",
         mappings=tuple(mappings_of(form)),
         date_format=form.date_format,
         time_zone=form.time_zone,
@@ -267,21 +254,22 @@ def _start(
         header_language=form.language,
         sheet=form.sheet or None,
     )
-    try:
-        return imports.start(
-            ctx.db,
-            ctx.settings,
-            ctx.worker,
-            page.portal_id,
-            request,
-            staged,
-            "CRM_UI",
-            page.viewer.user.id,
-        )
-    except OccurError:
-        if existing is None:
-            definitions.delete(ctx.db, page.portal_id, definition.name)
-        raise
+    changes = imports.EventChanges(
+        new_event=creation_body(form) if existing is None else None,
+        new_properties=[body for _, body in new_property_bodies(form)],
+        draft=draft_definition(page.portal_id, form, existing),
+    )
+    return imports.start_with_event(
+        ctx.db,
+        ctx.settings,
+        ctx.worker,
+        page.portal_id,
+        request,
+        staged,
+        changes,
+        "CRM_UI",
+        page.viewer.user.id,
+    )
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from occur.services import definitions, picker
 from occur.ui import wizard_examples
 from occur.ui.event_pages import TYPE_LABELS
 from occur.ui.events_pages import METHOD_LABELS
-from occur.ui.import_form import IMPORT, new_import_url
+from occur.ui.import_form import new_import_url
 from occur.ui.visual_rules import URL_OP_CHOICES
 from occur.ui.web import (
     PageError,
@@ -113,7 +113,7 @@ METHODS: tuple[Method, ...] = (
         "import",
         "Import spreadsheet",
         "Upload completions that happened elsewhere from a CSV or Excel file.",
-        IMPORT,
+        definitions.IMPORT,
         available=True,
         # The file, mapping and finish steps are pages of their own (ui/import_pages.py):
         # the wizard checks the details, then hands them to the file step.
