@@ -10,6 +10,11 @@ For each backend, against a live `occur serve`:
   (b) the storage ceiling of the same run (bench/storage.py: the rows an event stores,
       inserted as plainly as the driver allows in 1,000-event transactions): the
       import's rate as a share of it;
+  (b') the storage ceiling for rows shaped like the file's, `--rows` of them (moments
+      over a year, 50,000 records, random uuids, the same values): what storing those
+      rows costs this schema with no import around it. Each index then takes its
+      entries all over its width instead of at its end, and the rate falls as the
+      tables grow; the import's rate as a share of this is what the import adds;
   (c) single sends at a steady rate (`--send-rate` per second over a few
       connections) while the server is idle, then while a second import of another
       `--rows`-row file runs: p99 latency of each, and their ratio (the issue's target:
@@ -262,6 +267,7 @@ class Outcome:
     backend: str
     alone: ImportRun
     ceiling_rows_per_second: float
+    spread_rows_per_second: float
     peak_rss_mb: float
     idle: Sends
     during: Sends
@@ -306,7 +312,15 @@ def _measure(backend: Backend, rows: int, send_rate: float, connections: int,
     finally:
         ceiling.close()
     ceiling_rate = ceiling.result.events / ceiling.result.seconds
-    return Outcome(backend.name, alone, ceiling_rate, rss, idle, during, result[0], seconds)
+    spread = StorageCeiling(backend.fresh_database("spread"), "driver", spread=True)
+    try:
+        spread.fill(rows)
+    finally:
+        spread.close()
+    spread_rate = spread.result.events / spread.result.seconds
+    return Outcome(
+        backend.name, alone, ceiling_rate, spread_rate, rss, idle, during, result[0], seconds
+    )
 
 
 def _check(outcome: Outcome, rows: int) -> list[str]:
@@ -326,6 +340,7 @@ def _print(outcomes: Sequence[Outcome]) -> None:
     rows: list[tuple[str, str, str, str]] = []
     for o in outcomes:
         share = o.alone.rows_per_second / o.ceiling_rows_per_second
+        spread_share = o.alone.rows_per_second / o.spread_rows_per_second
         ratio = o.during.p99_ms() / o.idle.p99_ms()
         idle = f"median {o.idle.median_ms():.1f}, {len(o.idle.latencies)} sends"
         during = (
@@ -336,9 +351,15 @@ def _print(outcomes: Sequence[Outcome]) -> None:
             (o.backend, "(b) storage ceiling", f"{o.ceiling_rows_per_second:,.0f} events/s", "-"),
             (
                 o.backend,
+                "(b') storage ceiling, rows shaped like the file's",
+                f"{o.spread_rows_per_second:,.0f} events/s ({o.alone.rows:,} events)",
+                "-",
+            ),
+            (
+                o.backend,
                 "(a) import alone",
                 f"{o.alone.rows_per_second:,.0f} rows/s ({o.alone.seconds:.1f} s)",
-                f"**{share:.2f}** of (b)",
+                f"**{share:.2f}** of (b), **{spread_share:.2f}** of (b')",
             ),
             (o.backend, "(a) server peak RSS", f"{o.peak_rss_mb:.0f} MB", "-"),
             (o.backend, "(c) send p99 idle", f"{o.idle.p99_ms():.1f} ms ({idle})", "-"),

@@ -15,7 +15,9 @@ The rate counts the transactions only, not building their parameters.
 
 from __future__ import annotations
 
+import random
 import time
+import uuid
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +34,15 @@ from occur.store.schema import event_values, events
 from .workload import DEFINITION, OCCURRED_AT_MS, STORED
 
 EVENTS_PER_TRANSACTION = 1_000
+# The spread shape (see _rows): a year of moments over this many records.
+SPREAD_MS = 365 * 86_400_000
+SPREAD_RECORDS = 50_000
+SPREAD_SEED = 6
+SPREAD_CHOICES = {  # and an amount drawn as a number
+    "plan": ("free", "pro", "enterprise"),
+    "source": ("newsletter", "webinar", "trade show", "partner", "ads"),
+    "trial": ("true", "false"),
+}
 CONTACT = "0-1"
 EVENT_COLUMNS = tuple(column.name for column in events.columns)
 VALUE_COLUMNS = tuple(column.name for column in event_values.columns)
@@ -65,34 +76,51 @@ def _prepare(db: Database) -> _Target:
     return _Target(portal.id, definition.id)
 
 
-def _rows(target: _Target, first_id: int) -> tuple[Rows, Rows]:
-    """One transaction's rows, in table column order: events, then their values."""
-    properties = encode_properties(STORED)
+def _rows(target: _Target, first_id: int, spread: random.Random | None = None) -> tuple[Rows, Rows]:
+    """One transaction's rows, in table column order: events, then their values.
+
+    By default every event is the same moment, record and values with a counting uuid:
+    each index grows at its end, the cheapest insert there is. With `spread` (a seeded
+    generator) the rows are shaped like a back-filled spreadsheet's: a moment anywhere in
+    the past year, one of SPREAD_RECORDS records, a random uuid and values drawn from
+    the bench's own choices, so every index takes its entries all over its width.
+    """
     ids = range(first_id, first_id + EVENTS_PER_TRANSACTION)
-    event = {
-        "portal_id": target.portal_id,
-        "definition_id": target.definition_id,
-        "object_type_id": CONTACT,
-        "object_id": 1,
-        "visitor_id": None,
-        "occurred_at": OCCURRED_AT_MS,
-        "received_at": OCCURRED_AT_MS,
-        "properties": properties,
-        "import_id": None,
-    }
-    event_rows = [
-        tuple({**event, "id": i, "uuid": f"storage-{i}"}[name] for name in EVENT_COLUMNS)
-        for i in ids
-    ]
-    value = {"definition_id": target.definition_id, "occurred_at": OCCURRED_AT_MS, "record_key": 1}
-    value_rows = [
-        tuple(
-            {**value, "event_id": i, "name": k, "value_key": value_key(v), "value": v}[name]
-            for name in VALUE_COLUMNS
-        )
-        for i in ids
-        for k, v in STORED.items()
-    ]
+    event_rows: Rows = []
+    value_rows: Rows = []
+    for i in ids:
+        at, record, uid, stored = OCCURRED_AT_MS, 1, f"storage-{i}", STORED
+        if spread is not None:
+            at = OCCURRED_AT_MS - spread.randrange(SPREAD_MS)
+            record = spread.randrange(1, SPREAD_RECORDS + 1)
+            uid = str(uuid.UUID(int=spread.getrandbits(128), version=5))
+            stored = {name: spread.choice(choices) for name, choices in SPREAD_CHOICES.items()}
+            stored["amount"] = str(spread.randrange(1, 100_000) / 100)
+        event = {
+            "id": i,
+            "portal_id": target.portal_id,
+            "definition_id": target.definition_id,
+            "uuid": uid,
+            "object_type_id": CONTACT,
+            "object_id": record,
+            "visitor_id": None,
+            "occurred_at": at,
+            "received_at": OCCURRED_AT_MS,
+            "properties": encode_properties(stored),
+            "import_id": None,
+        }
+        event_rows.append(tuple(event[name] for name in EVENT_COLUMNS))
+        for k, v in stored.items():
+            value = {
+                "event_id": i,
+                "name": k,
+                "definition_id": target.definition_id,
+                "occurred_at": at,
+                "value_key": value_key(v),
+                "value": v,
+                "record_key": record,
+            }
+            value_rows.append(tuple(value[name] for name in VALUE_COLUMNS))
     return event_rows, value_rows
 
 
@@ -138,8 +166,9 @@ def describe(how: str, dialect: str) -> str:
 class StorageCeiling:
     """A fresh database at `url`, filled in rounds that add up to one result."""
 
-    def __init__(self, url: str, how: str) -> None:
+    def __init__(self, url: str, how: str, *, spread: bool = False) -> None:
         self._db = open_database(url)
+        self._spread = random.Random(SPREAD_SEED) if spread else None
         self._params, self._insert = INSERTS[how]
         self._target = _prepare(self._db)
         self.label = describe(how, self._db.engine.dialect.name)
@@ -147,20 +176,32 @@ class StorageCeiling:
 
     def run(self, seconds: float) -> None:
         """Insert 1,000-event transactions for `seconds`; only the transactions are timed."""
-        result = self.result
         start = time.perf_counter()
         while time.perf_counter() - start < seconds:
-            event_rows, value_rows = _rows(self._target, result.events + 1)
-            event_params = self._params(events, event_rows)
-            value_params = self._params(event_values, value_rows)
-            began = time.perf_counter()
-            with self._db.write() as conn:
-                self._insert(conn, events, event_params)
-                self._insert(conn, event_values, value_params)
-            spent = time.perf_counter() - began
-            result.commit_seconds.append(spent)
-            result.seconds += spent
-            result.events += EVENTS_PER_TRANSACTION
+            self._transaction()
+
+    def fill(self, events_wanted: int) -> None:
+        """Insert 1,000-event transactions until the table holds `events_wanted` more:
+        on spread rows the rate falls as the table grows, so a ceiling for N rows is
+        measured over N rows."""
+        goal = self.result.events + events_wanted
+        while self.result.events < goal:
+            self._transaction()
+
+    def _transaction(self) -> None:
+        """One timed transaction of 1,000 events; building its rows is not timed."""
+        result = self.result
+        event_rows, value_rows = _rows(self._target, result.events + 1, self._spread)
+        event_params = self._params(events, event_rows)
+        value_params = self._params(event_values, value_rows)
+        began = time.perf_counter()
+        with self._db.write() as conn:
+            self._insert(conn, events, event_params)
+            self._insert(conn, event_values, value_params)
+        spent = time.perf_counter() - began
+        result.commit_seconds.append(spent)
+        result.seconds += spent
+        result.events += EVENTS_PER_TRANSACTION
 
     def close(self) -> None:
         self._db.dispose()
