@@ -1,26 +1,24 @@
 """/crm/v3/imports: thin handlers over services.imports (scope crm.import).
 
 POST takes HubSpot's multipart form: `importRequest` (JSON text) and `files` (the
-spreadsheet). The body is parsed as it arrives and the file part written straight to
-disk by services/uploads.py, so a 512 MB upload costs a chunk of memory, not 512 MB;
-past the limit the answer is 413 and the partial file is removed.
+spreadsheet). The body is parsed as it arrives (api/multipart_form.py) and the file part
+written straight to disk by services/uploads.py, so a 512 MB upload costs a chunk of
+memory, not 512 MB; past the limit the answer is 413 and the partial file is removed.
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
-from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from occur.api import responses
+from occur.api import multipart_form, responses
 from occur.api.context import principal
 from occur.api.requests import (
     DEFAULT_BODY_LIMIT_BYTES,
@@ -37,10 +35,6 @@ from occur.services import imports as service
 from occur.services import uploads
 from occur.services.clock import now_ms
 from occur.services.imports import ImportErrorView, ImportView
-from occur.services.uploads import StagedFile
-
-if TYPE_CHECKING:
-    from python_multipart.multipart import MultipartCallbacks
 
 BASE = "/crm/v3/imports"
 REQUEST_FIELD = "importRequest"
@@ -56,9 +50,10 @@ async def create(request: Request) -> Response:
     try:
         if staged is None:
             raise _missing(FILE_FIELD, "Attach the spreadsheet as the form's `files` part.")
-        if form.import_request is None:
+        import_request = form.fields.get(REQUEST_FIELD)
+        if import_request is None:
             raise _missing(REQUEST_FIELD, "Send the import's settings as `importRequest` JSON.")
-        body = decode_json(form.import_request)
+        body = decode_json(import_request)
     except BaseException:
         if staged is not None:
             uploads.discard(ctx.settings.data_dir, staged.id)
@@ -241,19 +236,19 @@ def _missing(name: str, message: str) -> ValidationError:
 
 # --- the multipart form, streamed ----------------------------------------------------
 
+_FORM_RULES = multipart_form.FormRules(
+    file_field=FILE_FIELD,
+    max_field_bytes=DEFAULT_BODY_LIMIT_BYTES,
+    field_too_large="The form field {name!r} is larger than 1 MiB.",
+)
 
-@dataclass
-class _Form:
-    import_request: bytes | None = None
-    staged: StagedFile | None = None
 
-
-async def _read_form(request: Request, data_dir: Path) -> _Form:
-    """Text fields kept (up to 1 MiB each), the one `files` part streamed to
-    uploads.stage, any other file part refused."""
-    content_type, params = parse_options_header(request.headers.get("content-type", ""))
-    boundary = params.get(b"boundary")
-    if content_type != b"multipart/form-data" or not boundary:
+async def _read_form(request: Request, data_dir: Path) -> multipart_form.Form:
+    """The form read by api/multipart_form.py: text fields kept (up to 1 MiB each), the
+    one `files` part staged, any other file part refused. A Content-Length that already
+    says the body is too large is refused before a byte is read."""
+    boundary = multipart_form.boundary_of(request.headers.get("content-type", ""))
+    if boundary is None:
         raise UnsupportedMediaType(
             "Send the import as multipart/form-data with an importRequest and a files part."
         )
@@ -264,127 +259,7 @@ async def _read_form(request: Request, data_dir: Path) -> _Form:
             f"A spreadsheet to import may be at most {uploads.MAX_UPLOAD_BYTES // MiB} MB; "
             "split it into smaller files."
         )
-    return await _FormReader(request, boundary).read(data_dir)
-
-
-class _FormReader:
-    """Feeds the body to python-multipart's push parser a chunk at a time; its callbacks
-    collect text fields and queue the file part's data for uploads.stage."""
-
-    def __init__(self, request: Request, boundary: bytes) -> None:
-        self._stream = request.stream().__aiter__()
-        self._parser = MultipartParser(boundary, self._callbacks())
-        self._name = ""
-        self._filename: str | None = None
-        self._header_field = bytearray()
-        self._header_value = bytearray()
-        self._disposition = b""
-        self._data = bytearray()
-        self._fields: dict[str, bytes] = {}
-        self._file_chunks: list[bytes] = []
-        self._in_file = False
-        self._file_waiting = False  # a file part's headers are read; its data is next
-        self._file_ended = False
-        self._files_seen = 0
-
-    async def read(self, data_dir: Path) -> _Form:
-        """The form, its file staged; whatever goes wrong after staging removes the file."""
-        form = _Form()
-        try:
-            await self._read(form, data_dir)
-        except BaseException:
-            if form.staged is not None:
-                uploads.discard(data_dir, form.staged.id)
-            raise
-        form.import_request = self._fields.get(REQUEST_FIELD)
-        return form
-
-    async def _read(self, form: _Form, data_dir: Path) -> None:
-        more = True
-        while more:
-            more = await self._feed()
-            if self._file_waiting:
-                self._file_waiting = False
-                name = self._filename or "upload"
-                form.staged = await uploads.stage(data_dir, name, self._file_data())
-        try:
-            self._parser.finalize()
-        except Exception as exc:
-            raise ValidationError(f"The multipart body is malformed: {exc}.") from None
-
-    async def _feed(self) -> bool:
-        """Parse the next piece of the body; False at its end."""
-        try:
-            chunk = await self._stream.__anext__()
-        except StopAsyncIteration:
-            return False
-        if chunk:
-            self._parser.write(chunk)
-        return True
-
-    async def _file_data(self) -> AsyncIterator[bytes]:
-        while True:
-            while self._file_chunks:
-                yield self._file_chunks.pop(0)
-            if self._file_ended or not await self._feed():
-                return
-
-    def _callbacks(self) -> MultipartCallbacks:
-        return {
-            "on_part_begin": self._part_begin,
-            "on_header_field": self._header_field_data,
-            "on_header_value": self._header_value_data,
-            "on_header_end": self._header_end,
-            "on_headers_finished": self._headers_finished,
-            "on_part_data": self._part_data,
-            "on_part_end": self._part_end,
-        }
-
-    def _part_begin(self) -> None:
-        self._name, self._filename, self._disposition = "", None, b""
-        self._data = bytearray()
-
-    def _header_field_data(self, data: bytes, start: int, end: int) -> None:
-        self._header_field += data[start:end]
-
-    def _header_value_data(self, data: bytes, start: int, end: int) -> None:
-        self._header_value += data[start:end]
-
-    def _header_end(self) -> None:
-        if bytes(self._header_field).lower() == b"content-disposition":
-            self._disposition = bytes(self._header_value)
-        self._header_field.clear()
-        self._header_value.clear()
-
-    def _headers_finished(self) -> None:
-        _, options = parse_options_header(self._disposition)
-        self._name = options.get(b"name", b"").decode("utf-8", "replace")
-        filename = options.get(b"filename")
-        if filename is None:
-            return
-        self._files_seen += 1
-        if self._name != FILE_FIELD or self._files_seen > 1:
-            raise ValidationError(
-                "Send exactly one file, as the form part named `files`.",
-                errors=[FieldError("One file only.", in_=FILE_FIELD, code="INVALID")],
-            )
-        self._filename = filename.decode("utf-8", "replace")
-        self._in_file = self._file_waiting = True
-
-    def _part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._in_file:
-            self._file_chunks.append(data[start:end])
-            return
-        self._data += data[start:end]
-        if len(self._data) > DEFAULT_BODY_LIMIT_BYTES:
-            raise PayloadTooLarge(f"The form field {self._name!r} is larger than 1 MiB.")
-
-    def _part_end(self) -> None:
-        if self._in_file:
-            self._in_file = False
-            self._file_ended = True
-        else:
-            self._fields.setdefault(self._name, bytes(self._data))
+    return await multipart_form.read(request, boundary, data_dir, _FORM_RULES)
 
 
 _ID = "{import_id:int}"

@@ -12,25 +12,25 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from functools import partial
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from occur.errors import OccurError, PayloadTooLarge, ValidationError
-from occur.services import uploads
+from occur.api import multipart_form
+from occur.errors import OccurError, ValidationError
 from occur.services.uploads import StagedFile
-
-if TYPE_CHECKING:
-    from python_multipart.multipart import MultipartCallbacks
 
 # Text fields of the file step are short; more than this is not a form of ours.
 MAX_FIELD_BYTES = 64 * 1024
-MAX_FIELDS = 50
+FILE_FIELD = "file"
+
+_FORM_RULES = multipart_form.FormRules(
+    file_field=FILE_FIELD,
+    max_field_bytes=MAX_FIELD_BYTES,
+    field_too_large="A field of this form is too large.",
+)
 
 
 class NotAForm(ValidationError):
@@ -46,28 +46,6 @@ class UploadFailed(Exception):
         self.fields = fields
 
 
-@dataclass
-class _Part:
-    name: str = ""
-    filename: str | None = None
-    data: bytearray = field(default_factory=bytearray)
-
-
-@dataclass
-class _Reading:
-    """What the parser callbacks have seen so far."""
-
-    fields: dict[str, str] = field(default_factory=dict)
-    part: _Part = field(default_factory=_Part)
-    header_field: bytearray = field(default_factory=bytearray)
-    header_value: bytearray = field(default_factory=bytearray)
-    headers: dict[bytes, bytes] = field(default_factory=dict)
-    file_chunks: list[bytes] = field(default_factory=list)
-    in_file: bool = False
-    file_started: bool = False
-    file_ended: bool = False
-
-
 @dataclass(frozen=True)
 class Upload:
     """The form's text fields and the staged file (None when no file was chosen)."""
@@ -81,108 +59,36 @@ async def receive(
     data_dir: Path,
     check_fields: Callable[[dict[str, str]], None],
 ) -> Upload:
-    """Read the multipart body: text fields up to the first file part, `check_fields`
-    on them (it raises to refuse), then the file streamed to `uploads.stage`."""
-    content_type, params = parse_options_header(request.headers.get("content-type", ""))
-    boundary = params.get(b"boundary")
-    if content_type != b"multipart/form-data" or not boundary:
+    """Read the multipart body (api/multipart_form.py): `check_fields` on the text
+    fields before the file part (it raises to refuse), then the file streamed to
+    `uploads.stage`; a file input left empty stages nothing.
+
+    A failure once the fields passed `check_fields` is UploadFailed carrying them, so
+    the page can show the person's details again; one before is raised as it is, as
+    fields that were not checked must not be echoed back."""
+    boundary = multipart_form.boundary_of(request.headers.get("content-type", ""))
+    if boundary is None:
         raise NotAForm()
-    seen = _Reading()
-    parser = MultipartParser(boundary, _callbacks(seen))
-    stream = request.stream().__aiter__()
+    checked: dict[str, str] | None = None
 
-    async def feed() -> bool:
-        """Parse the next piece of the body; False at its end."""
-        try:
-            chunk = await stream.__anext__()
-        except StopAsyncIteration:
-            return False
-        if chunk:
-            parser.write(chunk)
-        return True
-
-    while not seen.file_started and await feed():
-        pass
-    check_fields(dict(seen.fields))
-    staged = None
-    if seen.file_started and seen.part.filename:
-        staged = await _stage(data_dir, seen, seen.part.filename, feed)
-    while await feed():  # the rest of the body: fields after the file, if any
-        pass
-    parser.finalize()
-    return Upload(seen.fields, staged)
-
-
-async def _stage(
-    data_dir: Path, seen: _Reading, filename: str, feed: Callable[[], Awaitable[bool]]
-) -> StagedFile:
-    """The file part, handed to uploads.stage as the parser yields it."""
-
-    async def file_chunks() -> AsyncIterator[bytes]:
-        while True:
-            while seen.file_chunks:
-                yield seen.file_chunks.pop(0)
-            if seen.file_ended or not await feed():
-                return
+    def before_file(fields: Mapping[str, bytes], filename: str | None) -> bool:
+        nonlocal checked
+        text = _texts(fields)
+        check_fields(dict(text))
+        checked = text
+        return bool(filename)
 
     try:
-        return await uploads.stage(data_dir, filename, file_chunks())
+        form = await multipart_form.read(request, boundary, data_dir, _FORM_RULES, before_file)
     except OccurError as exc:
-        raise UploadFailed(exc, dict(seen.fields)) from exc
+        if checked is None:
+            raise
+        raise UploadFailed(exc, checked) from exc
+    return Upload(_texts(form.fields), form.staged)
 
 
-def _callbacks(seen: _Reading) -> MultipartCallbacks:
-    def on_part_begin() -> None:
-        seen.part = _Part()
-        seen.headers = {}
-
-    def on_header_field(data: bytes, start: int, end: int) -> None:
-        seen.header_field += data[start:end]
-
-    def on_header_value(data: bytes, start: int, end: int) -> None:
-        seen.header_value += data[start:end]
-
-    def on_header_end() -> None:
-        seen.headers[bytes(seen.header_field).lower()] = bytes(seen.header_value)
-        seen.header_field.clear()
-        seen.header_value.clear()
-
-    return {
-        "on_part_begin": on_part_begin,
-        "on_header_field": on_header_field,
-        "on_header_value": on_header_value,
-        "on_header_end": on_header_end,
-        "on_headers_finished": partial(_headers_finished, seen),
-        "on_part_data": partial(_part_data, seen),
-        "on_part_end": partial(_part_end, seen),
-    }
-
-
-def _headers_finished(seen: _Reading) -> None:
-    _, params = parse_options_header(seen.headers.get(b"content-disposition", b""))
-    seen.part.name = params.get(b"name", b"").decode("utf-8", "replace")
-    filename = params.get(b"filename")
-    if filename is not None:
-        seen.part.filename = filename.decode("utf-8", "replace")
-        seen.in_file = True
-        seen.file_started = True
-
-
-def _part_data(seen: _Reading, data: bytes, start: int, end: int) -> None:
-    if seen.in_file:
-        seen.file_chunks.append(data[start:end])
-        return
-    seen.part.data += data[start:end]
-    if len(seen.part.data) > MAX_FIELD_BYTES:
-        raise PayloadTooLarge("A field of this form is too large.")
-
-
-def _part_end(seen: _Reading) -> None:
-    if seen.in_file:
-        seen.in_file = False
-        seen.file_ended = True
-    elif len(seen.fields) < MAX_FIELDS:
-        seen.fields.setdefault(seen.part.name, seen.part.data.decode("utf-8", "replace"))
+def _texts(fields: Mapping[str, bytes]) -> dict[str, str]:
+    return {name: value.decode("utf-8", "replace") for name, value in fields.items()}
 
 
 def ticket(secret_key: str, portal_id: int, user_id: int, staged_id: str) -> str:
