@@ -134,7 +134,7 @@ def start_with_event(
     import still be refused, a new event is deleted again.
     """
     with _starting(staged.id):
-        already = _started_from(db, portal_id, staged.id)
+        already = started_from(db, portal_id, staged.id)
         if already is not None:
             return already
         draft_request = replace(request, definition_name=changes.draft.name)
@@ -238,7 +238,8 @@ def _starting(staged_id: str) -> Iterator[None]:
                 _STARTING.pop(staged_id, None)
 
 
-def _started_from(db: Database, portal_id: int, staged_id: str) -> ImportView | None:
+def started_from(db: Database, portal_id: int, staged_id: str) -> ImportView | None:
+    """The import an uploaded file started, if any (its file is gone once it ends)."""
     with db.read() as conn:
         record = store.by_staged_id(conn, portal_id, staged_id)
     return view(record) if record is not None else None

@@ -13,7 +13,6 @@ whole form shows and the server says the same things when it is sent.
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,7 +26,7 @@ from occur.domain.accounts import time_zones
 from occur.domain.definitions import EventDefinition
 from occur.domain.import_columns import HEADER_LANGUAGES, Target, auto_map, requirements
 from occur.domain.import_columns import mapping_problems as column_problems
-from occur.domain.import_dates import DATE_FORMATS
+from occur.domain.import_dates import DATE_FORMATS, guess_date_format
 from occur.domain.objects import CONTACT
 from occur.domain.properties import DEFAULT_PROPERTIES
 from occur.errors import NotFound, OccurError, ValidationError
@@ -53,7 +52,6 @@ from occur.ui.import_form import (
     event_choices,
     finish_problems,
     fixed_occurred_at_ms,
-    guess_date_format,
     map_url,
     mappings_of,
     new_property_bodies,
@@ -63,11 +61,10 @@ from occur.ui.import_form import (
 )
 from occur.ui.import_preview import PREVIEW_ROWS, PreviewRow, preview_rows
 from occur.ui.web import (
-    BROWSER_COOKIE,
     CSRF_FIELD,
     PageError,
     PortalPage,
-    _csrf_token,
+    check_csrf,
     error_page,
     portal_page,
     redirect,
@@ -104,18 +101,7 @@ async def file_upload(request: Request) -> Response:
     ctx = page.ctx
 
     def check(fields: dict[str, str]) -> None:
-        browser = request.cookies.get(BROWSER_COOKIE, "")
-        expected = _csrf_token(ctx, page.viewer.session, browser)
-        if not hmac.compare_digest(fields.get(CSRF_FIELD, ""), expected):
-            raise PageError(
-                error_page(
-                    request,
-                    403,
-                    "Form expired",
-                    "This form was not sent from this site, or it is too old. Go back, "
-                    "reload the page and send it again.",
-                )
-            )
+        check_csrf(request, page.viewer, fields.get(CSRF_FIELD, ""))
 
     try:
         upload = await import_upload.receive(request, ctx.settings.data_dir, check)
@@ -220,6 +206,9 @@ async def start_import(request: Request) -> Response:
     posted = await read_posted_form(request, page.viewer)
     values = {k: v for k, v in posted.items() if isinstance(v, str)}
     state = read_state(values)
+    started = await _started(page, state)
+    if started is not None:  # Finish sent again: the import it started, not a 404
+        return redirect(f"/app/{page.portal_id}/imports/{started.id}")
     existing = await _existing(request, page, state)
     sheet = await _sheet(request, page, state)
     form = read_form(values, sheet.headers)
@@ -436,6 +425,15 @@ async def _existing(
         return await run_in_threadpool(definitions.get, page.ctx.db, page.portal_id, state.event)
     except NotFound:
         raise PageError(error_page(request, 404, "Not found", "There is no such event.")) from None
+
+
+async def _started(page: PortalPage, state: ImportForm) -> ImportView | None:
+    staged_id = import_upload.staged_id_of(
+        page.ctx.settings.secret_key, page.portal_id, page.viewer.user.id, state.upload
+    )
+    if staged_id is None:
+        return None
+    return await run_in_threadpool(imports.started_from, page.ctx.db, page.portal_id, staged_id)
 
 
 async def _sheet(request: Request, page: PortalPage, state: ImportForm) -> Sheet:
