@@ -173,11 +173,17 @@ async def read_form(request: Request, viewer: Viewer | None = None) -> FormData:
     if length is not None and length.isdigit() and int(length) > FORM_LIMIT_BYTES:
         raise PageError(error_page(request, 413, "Too large", "That form was too large."))
     form = await request.form(max_files=0, max_fields=2000)
-    ctx = context(request)
-    browser = request.cookies.get(BROWSER_COOKIE, "")
-    expected = _csrf_token(ctx, viewer.session if viewer else None, browser)
     sent = form.get(CSRF_FIELD)
-    if not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+    check_csrf(request, viewer, sent if isinstance(sent, str) else "")
+    return form
+
+
+def check_csrf(request: Request, viewer: Viewer | None, sent: str) -> None:
+    """PageError 403 unless `sent` is the CSRF token of this session (or, before sign-in,
+    of this browser): for forms read some other way than read_form (a streamed upload)."""
+    browser = request.cookies.get(BROWSER_COOKIE, "")
+    expected = _csrf_token(context(request), viewer.session if viewer else None, browser)
+    if not hmac.compare_digest(sent, expected):
         raise PageError(
             error_page(
                 request,
@@ -187,7 +193,6 @@ async def read_form(request: Request, viewer: Viewer | None = None) -> FormData:
                 "the page and send it again.",
             )
         )
-    return form
 
 
 def text_field(form: FormData, name: str) -> str:
