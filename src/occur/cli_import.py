@@ -32,11 +32,10 @@ from occur.domain.import_columns import (
     fold_header,
     requirements,
 )
-from occur.domain.import_dates import DATE_FORMATS
+from occur.domain.import_dates import DATE_FORMATS, guess_date_format
 from occur.domain.objects import find_object_type
 from occur.errors import ValidationError
 from occur.services import spreadsheets
-from occur.ui.import_form import guess_date_format
 
 POLL_SECONDS = 0.5
 GUESS_ROWS = 20

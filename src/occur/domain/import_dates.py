@@ -13,8 +13,9 @@ rules can all raise it; `occur.domain.import_rows` re-exports it as part of its 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from occur.domain.timestamps import MAX_DATETIME_MS, MIN_DATETIME_MS
 
@@ -208,3 +209,30 @@ def _unreadable(text: str, date_format: str) -> str:
 def _shown(text: str) -> str:
     quoted = repr(text)
     return quoted if len(quoted) <= _SHOWN_CHARS else quoted[: _SHOWN_CHARS - 1] + "…"
+
+
+def guess_date_format(samples: Sequence[str], time_zone: str) -> str | None:
+    """The format that reads most of the samples (None: none reads any, or no samples).
+
+    Every format also reads ISO-8601 text, so those samples decide nothing: the others
+    are counted, ties going to month/day/year, then day/month/year (HubSpot's order).
+    """
+    texts = [s.strip() for s in samples if s.strip()]
+    if not texts or time_zone not in available_timezones():
+        return None
+    zone = ZoneInfo(time_zone)
+    rest = [t for t in texts if not _reads(t, ISO_8601, zone)]
+    if not rest:
+        return YEAR_MONTH_DAY if all(re.match(r"\d{4}\D", t) for t in texts) else ISO_8601
+    candidates = (MONTH_DAY_YEAR, DAY_MONTH_YEAR, YEAR_MONTH_DAY, EPOCH_MILLIS)
+    read = {f: sum(_reads(t, f, zone) for t in rest) for f in candidates}
+    best = max(candidates, key=lambda f: read[f])  # the first of the best, on a tie
+    return best if read[best] else None
+
+
+def _reads(text: str, date_format: str, zone: ZoneInfo) -> bool:
+    try:
+        parse_occurred_at(text, date_format, zone)
+    except (CellError, ValueError):
+        return False
+    return True

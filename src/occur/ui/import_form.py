@@ -344,30 +344,3 @@ def details_problems(form: ImportForm) -> str | None:
     except ValidationError as exc:
         return exc.errors[0].message if exc.errors else exc.message
     return None
-
-
-def guess_date_format(samples: Sequence[str], time_zone: str) -> str | None:
-    """The format that reads most of the samples (None: none reads any, or no samples).
-
-    Every format also reads ISO-8601 text, so those samples decide nothing: the others
-    are counted, ties going to month/day/year, then day/month/year (HubSpot's order).
-    """
-    texts = [s.strip() for s in samples if s.strip()]
-    if not texts or time_zone not in zoneinfo.available_timezones():
-        return None
-    zone = zoneinfo.ZoneInfo(time_zone)
-    rest = [t for t in texts if not _reads(t, "ISO_8601", zone)]
-    if not rest:
-        return "YEAR_MONTH_DAY" if all(re.match(r"\d{4}\D", t) for t in texts) else "ISO_8601"
-    candidates = ("MONTH_DAY_YEAR", "DAY_MONTH_YEAR", "YEAR_MONTH_DAY", "EPOCH_MILLIS")
-    read = {f: sum(_reads(t, f, zone) for t in rest) for f in candidates}
-    best = max(candidates, key=lambda f: read[f])  # the first of the best, on a tie
-    return best if read[best] else None
-
-
-def _reads(text: str, date_format: str, zone: zoneinfo.ZoneInfo) -> bool:
-    try:
-        parse_occurred_at(text, date_format, zone)
-    except (CellError, ValueError):
-        return False
-    return True
