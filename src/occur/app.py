@@ -30,7 +30,7 @@ from occur.services.accounts import SetupCode
 from occur.services.collect import Collector, CollectSettings
 from occur.services.import_runner import ImportRunner
 from occur.services.ingest import Ingest, IngestSettings
-from occur.services.jobs import Chore, Worker
+from occur.services.jobs import Chore, Worker, prune_finished
 from occur.store.db import Database, open_database
 from occur.ui import routes as ui
 from occur.ui.web import PageError
@@ -114,4 +114,5 @@ def job_worker(db: Database, ingest: Ingest, settings: Settings) -> Worker:
         every_seconds=3600,
         run=lambda: import_service.discard_abandoned_uploads(db, settings),
     )
-    return Worker(db, {import_service.KIND: runner}, chores=[cleanup])
+    prune = Chore("forget finished jobs", every_seconds=3600, run=lambda: prune_finished(db))
+    return Worker(db, {import_service.KIND: runner}, chores=[cleanup, prune])

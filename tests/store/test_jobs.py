@@ -120,3 +120,19 @@ def test_two_workers_skip_each_others_locked_job(db: Database) -> None:
                     c = jobs.claim(c_conn, "c", ["k"], NOW + 1, LEASE_MS)
     assert a is not None and b is not None
     assert (a.id, b.id, c) == (first, second, None)
+
+
+def test_only_jobs_that_ended_before_the_time_are_deleted(db: Database) -> None:
+    done, failed, recent, running, queued = (_queue(db) for _ in range(5))
+    for job_id, worker in ((done, "a"), (failed, "b"), (recent, "c"), (running, "d")):
+        claimed = _claim(db, worker)
+        assert claimed is not None and claimed.id == job_id
+    with db.write() as conn:
+        assert jobs.finish(conn, done, "a", NOW + 10)
+        assert jobs.fail(conn, failed, "b", NOW + 20, "boom")
+        assert jobs.finish(conn, recent, "c", NOW + 30)
+        assert jobs.delete_finished(conn, NOW + 30) == 2
+        assert jobs.delete_finished(conn, NOW + 30) == 0
+        left = {job_id for job_id in (done, failed, recent, running, queued)
+                if jobs.get(conn, job_id) is not None}  # fmt: skip
+    assert left == {recent, running, queued}

@@ -38,6 +38,8 @@ DEFAULT_LEASE_SECONDS = 60.0
 DEFAULT_POLL_SECONDS = 1.0
 DEFAULT_MAX_ATTEMPTS = 5
 MAX_BACKOFF_MS = 3_600_000
+# Done and failed jobs are deleted this long after they ended (prune_finished).
+FINISHED_KEPT_SECONDS = 30 * 86_400
 
 
 class Interrupted(Exception):
@@ -102,6 +104,16 @@ def enqueue(
         dedupe_key=dedupe_key,
     )
     return job_id
+
+
+def prune_finished(db: Database, keep_seconds: float = FINISHED_KEPT_SECONDS) -> int:
+    """A worker chore: forget jobs that ended long ago. What they did is recorded by their
+    own tables (an import's row keeps its state and counters); the job row only served to
+    run it, so keeping it would grow the table by one row per job forever. Its dedupe
+    key is free again afterwards, which no kind relies on: keys name rows that are never
+    enqueued twice (`import:42`)."""
+    with db.write() as conn:
+        return store.delete_finished(conn, now_ms() - int(keep_seconds * 1000))
 
 
 def backoff_ms(attempts: int) -> int:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, Connection, Row, and_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from occur.store.schema import jobs as t
@@ -158,6 +158,14 @@ def fail(conn: Connection, job_id: int, worker_id: str, now_ms: int, error: str)
         locked_by=None,
         last_error=error[:MAX_ERROR_CHARS],
     )
+
+
+def delete_finished(conn: Connection, finished_before_ms: int) -> int:
+    """Remove done and failed jobs that finished before the time; returns how many."""
+    result = conn.execute(
+        delete(t).where(t.c.state.in_((DONE, FAILED)), t.c.finished_at < finished_before_ms)
+    )
+    return result.rowcount
 
 
 def retry(conn: Connection, job_id: int, worker_id: str, run_at: int, error: str | None) -> bool:
