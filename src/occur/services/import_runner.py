@@ -40,12 +40,13 @@ log = logging.getLogger("occur.imports")
 # Rows per chunk (one writer transaction; at most 1,000 by contract). A send queued
 # behind an import waits for the chunk being committed, so while sends are flowing
 # (one in the last second) chunks are small; alone, an import commits large ones.
-# bench/import.py, 50,000 rows on SQLite, shared 2-core machine: fixed 1,000-row chunks
-# gave send p99 1,215 ms during an import (load 3-5); fixed 250, 226 ms (median 163);
-# adaptive 1,000/100, p99 208-246 ms, median 42-50 ms against 6-8 ms idle, and the
-# import alone 3,420-3,806 rows/s (load 1).
+# bench/import.py, 50,000 rows on SQLite, the same quiet 2-core machine, one run each:
+# busy chunks of 100 rows gave send p99 241 ms during an import (median 48, idle p99
+# 16); of 25, 78-93 ms (median 17-18, idle 14-23); of 10, 212 ms (median 14, idle 20).
+# The import ran at 1,840-2,080 rows/s during the sends with any of the three: its rows
+# cost more than its commits (back-dated rows insert all over every index).
 CHUNK_ROWS = 1_000
-BUSY_CHUNK_ROWS = 100
+BUSY_CHUNK_ROWS = 25
 BUSY_SECONDS = 1.0
 # A chunk whose definition changed under it is converted again at most this often.
 _MAX_TRIES = 5
