@@ -67,8 +67,10 @@ class Rig:
         writer.submit_background = wrapped  # type: ignore[method-assign]
 
 
-@pytest.fixture
-def rig(db: Database, settings: Settings) -> Iterator[Rig]:
+@pytest.fixture(params=["on the worker thread", "in a child process"])
+def rig(db: Database, settings: Settings, request: pytest.FixtureRequest) -> Iterator[Rig]:
+    """An import of ROWS rows, ready to run; its rows converted where the parameter says
+    (a big file's are converted in a child process, a small one's on the worker)."""
     portal, _token = access.create_portal(db, "Acme")
     body = {
         "label": "Signed up",
@@ -84,10 +86,13 @@ def rig(db: Database, settings: Settings) -> Iterator[Rig]:
         yield ("\n".join(lines) + "\n").encode()
 
     staged = asyncio.run(uploads.stage(settings.data_dir, "in.csv", chunks()))
-    request = {"eventName": "signed_up", "dateFormat": "YEAR_MONTH_DAY"}
-    view = imports.start_from_api(db, settings, None, portal.id, request, staged)
+    body = {"eventName": "signed_up", "dateFormat": "YEAR_MONTH_DAY"}
+    view = imports.start_from_api(db, settings, None, portal.id, body, staged)
     ingest = Ingest(db, IngestSettings())
-    runner = ImportRunner(db, ingest, settings.data_dir, chunk_rows=2)
+    child_from_rows = 0 if request.param == "in a child process" else 10**9
+    runner = ImportRunner(
+        db, ingest, settings.data_dir, chunk_rows=2, child_from_rows=child_from_rows
+    )
     yield Rig(db, settings, portal.id, ingest, runner, view)
     ingest.close()
 

@@ -27,6 +27,11 @@ class ObjectType:
     unique_properties: frozenset[str]
     default_properties: tuple[str, ...]  # returned when the client names none
 
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        """Unpickled as the module's own instance: code compares types by identity
+        (`is CONTACT`), and an import's rows are converted in a child process."""
+        return (_known, (self.type_id,))
+
 
 SYSTEM_PROPERTIES = ("createdate", "lastmodifieddate", "hs_object_id")
 _SYSTEM_KINDS = {
@@ -105,6 +110,13 @@ _BY_KEY = {
     for t in OBJECT_TYPES
     for key in (t.type_id, t.plural, t.singular, t.primary_object.lower())
 }
+
+
+def _known(type_id: str) -> ObjectType:
+    found = find_object_type(type_id)
+    if found is None:
+        raise ValueError(f"no object type {type_id!r}")
+    return found
 
 
 def find_object_type(key: str) -> ObjectType | None:

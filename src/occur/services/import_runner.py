@@ -6,7 +6,8 @@ upserts its contacts, records its row errors and moves the import's counters and
 `next_line` in one transaction, grouped with whatever HTTP requests are queued, so sends
 keep flowing during an import. A crash loses at most the chunk in flight, which is read
 again from `next_line` when the job resumes (and its rows' uuids dedupe anyway). Memory
-holds one chunk: the file is streamed, never loaded.
+holds one chunk: the file is streamed, never loaded. Rows are converted by
+services/import_conversion.py, in a child process for a big file.
 """
 
 from __future__ import annotations
@@ -14,17 +15,25 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from occur.domain.completions import Completion
 from occur.domain.definitions import EventDefinition
+from occur.domain.identity import Identity, IdentityKind
 from occur.domain.import_columns import Target
-from occur.domain.import_rows import ImportPlan, ImportRow, RowError, convert_row
+from occur.domain.import_rows import ImportPlan
 from occur.errors import NotFound, OccurError
 from occur.services import spreadsheets, uploads
 from occur.services.clock import now_ms
 from occur.services.group_commit import Overloaded
+from occur.services.import_conversion import (
+    CHILD_FROM_ROWS,
+    ChildConverter,
+    InlineConverter,
+    Piece,
+)
 from occur.services.import_requests import ImportRequest, check, plan, stored_request
 from occur.services.ingest import Ingest
 from occur.services.ingest_store import ImportChunk, SendJob, SendResult
@@ -48,11 +57,8 @@ log = logging.getLogger("occur.imports")
 CHUNK_ROWS = 1_000
 BUSY_CHUNK_ROWS = 25
 BUSY_SECONDS = 1.0
-# A chunk whose definition changed under it is converted again at most this often.
+# A chunk the writer could not take as it was is read again at most this often in a row.
 _MAX_TRIES = 5
-# Converting rows is pure Python: without a pause the HTTP requests' event loop waits up
-# to the interpreter's 5 ms switch interval for the GIL each time it needs it.
-_YIELD_EVERY_ROWS = 8
 
 
 class DefinitionGone(OccurError):
@@ -70,12 +76,15 @@ class ImportRunner:
         *,
         chunk_rows: int = CHUNK_ROWS,
         busy_chunk_rows: int = BUSY_CHUNK_ROWS,
+        child_from_rows: int = CHILD_FROM_ROWS,
     ) -> None:
         self._db = db
         self._ingest = ingest
         self._data_dir = data_dir
         self.chunk_rows = chunk_rows
         self.busy_chunk_rows = min(busy_chunk_rows, chunk_rows)
+        # Files with at least this many rows left are converted in a child process.
+        self.child_from_rows = child_from_rows
 
     def _chunk_size(self) -> int:
         """Small chunks while HTTP requests are flowing through the writer."""
@@ -115,53 +124,62 @@ class ImportRunner:
         """Store the rows from `next_line` on; True when the import ended (done or
         canceled). A stop raises Interrupted, never with a chunk in the writer.
 
-        The next chunk is converted while the writer commits the one before (rows are
-        converted on this thread, stored on the writer's); it is handed over only once
-        that commit is known, so chunks commit in file order.
+        A big file's rows are converted in a child process while the writer commits;
+        the next chunk is taken, and sized, once the commit before it is known, so
+        chunks commit in file order and a send arriving meanwhile finds the next one
+        small. A chunk the writer could not take as it was (its event changed, or it
+        lost a race for a new contact's email to another process) is read and converted
+        again from its first line, with the event as it is now.
         """
         staged = uploads.find(self._data_dir, record.staged_id)
         request = stored_request(record)
         fmt = spreadsheets.detect(staged.path, staged.filename, request.sheet)
         state = _Chunking(record, request, fmt, self._definition(record, request))
-        rows = spreadsheets.rows(staged.path, fmt, start_line=record.next_line)
+        source = _Source(staged.path, state, self._in_child(record), self.busy_chunk_rows)
+        source.restart(record.next_line)
         pending: _Pending | None = None
-        for chunk in _chunks(rows, self._chunk_size):
-            job = _job(record, state.plan(), chunk)
-            if pending is not None and self._settle(state, pending).canceled:
-                return self._canceled(record, pending)
-            running.check()
-            pending = _Pending(chunk, self._submit(job, chunk))
-        if pending is not None and self._settle(state, pending).canceled:
-            return self._canceled(record, pending)
+        redone = 0
+        try:
+            while True:
+                if pending is not None:
+                    result = pending.future.result()
+                    if result.stale or result.conflicted:
+                        redone += 1
+                        if redone > _MAX_TRIES:
+                            raise RuntimeError("an import chunk could not be stored after "
+                                               "several tries")  # fmt: skip
+                        if result.stale:
+                            state.definition = self._definition(record, request)
+                        source.restart(pending.chunk[0].first_line)
+                    elif result.canceled:
+                        return self._canceled(record, pending)
+                    elif result.problems:
+                        raise RuntimeError(f"the writer refused an import chunk: {result.problems}")
+                    else:
+                        redone = 0
+                    pending = None
+                chunk = source.take(self._chunk_size())  # sized now that the writer is free
+                if not chunk:
+                    break
+                running.check()
+                pending = _Pending(chunk, self._submit(_job(state, chunk)))
+        finally:
+            source.close()
         with self._db.write() as conn:
             store.set_state(conn, record.id, store.DONE, now_ms(), from_states=(store.PROCESSING,))
         return True
 
-    def _submit(
-        self, job: SendJob, chunk: Sequence[tuple[int, list[str]]]
-    ) -> concurrent.futures.Future[SendResult]:
+    def _in_child(self, record: ImportRecord) -> bool:
+        return record.total_rows - record.counters.rows_read >= self.child_from_rows
+
+    def _submit(self, job: SendJob) -> concurrent.futures.Future[SendResult]:
         try:
-            return self._ingest.writer.submit_background(job, max(1, len(chunk)))
+            return self._ingest.writer.submit_background(job, max(1, len(job.completions)))
         except Overloaded:
             raise Interrupted() from None  # the writer is shutting down
 
-    def _settle(self, state: _Chunking, pending: _Pending) -> SendResult:
-        """The chunk's outcome once committed; converted and stored again from a fresh
-        definition while the writer finds the one it was converted with has changed."""
-        result = pending.future.result()
-        for _ in range(_MAX_TRIES):
-            if result.stale:
-                state.definition = self._definition(state.record, state.request)
-            elif not result.conflicted:  # else it lost a race for a contact's email
-                if result.problems:
-                    raise RuntimeError(f"the writer refused an import chunk: {result.problems}")
-                return result
-            job = _job(state.record, state.plan(), pending.chunk)
-            result = self._submit(job, pending.chunk).result()
-        raise RuntimeError("an import chunk could not be stored after several tries")
-
     def _canceled(self, record: ImportRecord, pending: _Pending) -> bool:
-        log.info("import %d canceled; stopped before line %d", record.id, pending.chunk[0][0])
+        log.info("import %d canceled; stopped at line %d", record.id, pending.chunk[0].first_line)
         return True
 
     def _definition(self, record: ImportRecord, request: ImportRequest) -> EventDefinition:
@@ -208,79 +226,79 @@ class _Chunking:
 class _Pending:
     """A chunk handed to the writer, and its outcome to come."""
 
-    chunk: Sequence[tuple[int, list[str]]]
+    chunk: Sequence[Piece]
     future: concurrent.futures.Future[SendResult]
 
 
-def _chunks(
-    rows: Iterable[tuple[int, list[str]]], size: Callable[[], int]
-) -> Iterator[list[tuple[int, list[str]]]]:
-    """The rows a chunk at a time, each chunk as large as `size()` says when it starts."""
-    chunk: list[tuple[int, list[str]]] = []
-    wanted = size()
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= wanted:
-            yield chunk
-            chunk = []
-            wanted = size()
-    if chunk:
-        yield chunk
+class _Source:
+    """The file's rows converted with the import's current plan, a chunk at a time,
+    restartable at any line (after the event changed, or to read a chunk again)."""
+
+    def __init__(self, path: Path, state: _Chunking, in_child: bool, piece_rows: int) -> None:
+        self._path = path
+        self._piece_rows = piece_rows
+        self._state = state
+        self._in_child = in_child
+        self._converter: ChildConverter | InlineConverter | None = None
+        self._pieces: Iterator[Piece] = iter(())
+
+    def restart(self, line: int) -> None:
+        self.close()
+        kind = ChildConverter if self._in_child else InlineConverter
+        plan = self._state.plan()
+        self._converter = kind(self._path, self._state.fmt, plan, line, self._piece_rows)
+        self._pieces = self._converter.pieces()
+
+    def take(self, rows: int) -> list[Piece]:
+        """Whole pieces holding at least `rows` rows read, fewer at the file's end."""
+        taken: list[Piece] = []
+        read = 0
+        while read < rows:
+            piece = next(self._pieces, None)
+            if piece is None:
+                break
+            taken.append(piece)
+            read += piece.rows_read
+        return taken
+
+    def close(self) -> None:
+        if self._converter is not None:
+            self._converter.close()
+            self._converter = None
 
 
-def _job(
-    record: ImportRecord, import_plan: ImportPlan, chunk: Sequence[tuple[int, list[str]]]
-) -> SendJob:
-    """The chunk's rows converted: completions for the writer, the rest as errors."""
-    converted: list[tuple[ImportRow, list[str]]] = []
-    errors: list[NewImportError] = []
-    failed_rows = 0
-    columns = _column_indexes(import_plan)
-    for count, (line, cells) in enumerate(chunk):
-        if count % _YIELD_EVERY_ROWS == 0:
-            time.sleep(0)  # let the event loop and the writer have the GIL now and then
-        outcome = convert_row(import_plan, line, cells)
-        if isinstance(outcome, ImportRow):
-            converted.append((outcome, cells))
-            continue
-        failed_rows += 1
-        errors.extend(_error(e, cells, columns) for e in outcome)
-    record_column = next(
-        (m.index for m in import_plan.mappings if m.target is Target.RECORD_ID), None
+def _job(state: _Chunking, chunk: Sequence[Piece]) -> SendJob:
+    """The chunk's converted rows as completions for the writer, the rest as errors."""
+    record, definition = state.record, state.definition
+    rows = [row for piece in chunk for row in piece.rows]
+    object_type_id = definition.object_type.type_id
+    completions = tuple(
+        Completion(
+            definition_id=definition.id,
+            definition_version=definition.version,
+            object_type_id=object_type_id,
+            identity=Identity(IdentityKind(kind), value, path, may_create),
+            uuid=uuid,
+            occurred_at=occurred_at,
+            values=values,
+        )
+        for _, _, _, kind, value, path, may_create, uuid, occurred_at, values in rows
     )
     return SendJob(
         portal_id=record.portal_id,
-        completions=tuple(row.completion for row, _ in converted),
+        completions=completions,
         received_at=now_ms(),
         chunk=ImportChunk(
             import_id=record.id,
-            lines=tuple(row.line for row, _ in converted),
-            cells=tuple(tuple(cells) for _, cells in converted),
-            contact_values=tuple(row.contact_values for row, _ in converted),
-            errors=tuple(errors),
-            rows_read=len(chunk),
-            rows_with_errors=failed_rows,
-            next_line=chunk[-1][0] + 1,
-            record_id_column=record_column,
+            lines=tuple(row[0] for row in rows),
+            cells=tuple(row[1] for row in rows),
+            contact_values=tuple(row[2] for row in rows),
+            errors=tuple(NewImportError(*error) for piece in chunk for error in piece.errors),
+            rows_read=sum(piece.rows_read for piece in chunk),
+            rows_with_errors=sum(piece.failed_rows for piece in chunk),
+            next_line=chunk[-1].next_line,
+            record_id_column=next(
+                (m.index for m in state.request.mappings if m.target is Target.RECORD_ID), None
+            ),
         ),
-    )
-
-
-def _column_indexes(import_plan: ImportPlan) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for m in import_plan.mappings:
-        if m.target is not Target.SKIP:
-            found.setdefault(m.header, m.index)
-    return found
-
-
-def _error(e: RowError, cells: Sequence[str], columns: dict[str, int]) -> NewImportError:
-    return NewImportError(
-        line=e.line,
-        column_name=e.column,
-        column_index=columns.get(e.column) if e.column is not None else None,
-        value=e.value,
-        error_type=e.error_type,
-        message=e.message,
-        cells=cells,
     )
