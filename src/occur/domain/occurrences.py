@@ -326,7 +326,7 @@ def _date(spec: PropertySpec, value: object) -> str:
 
 def _enumeration(spec: PropertySpec, text: str) -> str:
     """One option value, or several joined by `;`; kept in the given order, once each."""
-    allowed = {option.value for option in spec.options}
+    allowed = spec.option_values
     chosen = list(dict.fromkeys(text.split(MULTI_VALUE_SEPARATOR)))
     unknown = [piece for piece in chosen if piece not in allowed]
     if unknown:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 from occur.domain.languages import iso_639_1
 
@@ -63,6 +64,13 @@ class PropertySpec:
     hubspot_defined: bool = False
     display_order: int = -1
     hidden: bool = False
+
+    @cached_property
+    def option_values(self) -> frozenset[str]:
+        """The options' values as a set, built once per definition read rather than once
+        per value checked (an enumeration may hold a thousand options, an import a million
+        values)."""
+        return frozenset(option.value for option in self.options)
 
 
 def _options(*pairs: tuple[str, str]) -> tuple[Option, ...]:
