@@ -118,6 +118,12 @@ def test_a_malformed_body_is_a_validation_error(tmp_path: Path) -> None:
         read(tmp_path, b"--xyz\r\nno colon in this header\r\n\r\nx\r\n" + END)
 
 
+def test_an_endless_part_header_is_refused_before_it_fills_memory(tmp_path: Path) -> None:
+    header = b'--xyz\r\nContent-Disposition: form-data; name="' + b"n" * 100_000
+    with pytest.raises(ValidationError, match="malformed"):  # the parser bounds headers
+        read(tmp_path, header + b'"\r\n\r\nx\r\n' + END, piece=4096)
+
+
 @pytest.mark.parametrize(
     "second",
     [file_part("file", "b.csv", CSV), file_part("other", "b.csv", b"x")],

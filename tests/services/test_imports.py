@@ -264,3 +264,29 @@ def test_chunks_are_small_while_sends_are_flowing(rig: Rig) -> None:
     rig.run()
     assert rig.ingest.writer.groups_committed == ROWS  # one row per chunk
     assert rig.state().completions_created == ROWS
+
+
+def test_starts_of_one_uploaded_file_run_one_at_a_time() -> None:
+    """Three Finishes of one file at once: never two inside together, and the lock is
+    forgotten with its last user (a third must not find a fresh lock meanwhile)."""
+    inside: list[int] = []
+    most = 0
+    guard = threading.Lock()
+
+    def start() -> None:
+        nonlocal most
+        with imports._starting("staged-1"):
+            with guard:
+                inside.append(1)
+                most = max(most, len(inside))
+            time.sleep(0.05)
+            with guard:
+                inside.pop()
+
+    threads = [threading.Thread(target=start) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == 1
+    assert imports._STARTING == {}

@@ -5,8 +5,9 @@ the worker thread it held the server's one GIL against the writer's thread and t
 event loop: sends waited for it, and the writer's own Python waited too. A child process
 converts on the machine's other core instead, reading the file itself, and hands the
 worker each piece as plain tuples (pickled tuples of strings load in a few µs a row;
-dataclasses took 15-40). The pipe between them holds a few pieces at most: the child
-waits while the worker is behind, so memory stays bounded whatever the file's size.
+dataclasses took 15-40). At most AHEAD_ROWS converted rows wait for the worker, plus
+what the pipe holds: the child waits while the worker is behind, so memory stays bounded
+whatever the file's size.
 
 A small file is converted on the worker thread: starting a process costs more than
 converting a few thousand rows.

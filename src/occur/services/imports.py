@@ -221,21 +221,27 @@ def _insert(
 
 # Staged files whose import is being started in this process, so that a second Finish
 # waits for the first and then finds its import.
-_STARTING: dict[str, threading.Lock] = {}
+_STARTING: dict[str, tuple[threading.Lock, int]] = {}  # the lock, and how many use it
 _STARTING_GUARD = threading.Lock()
 
 
 @contextmanager
 def _starting(staged_id: str) -> Iterator[None]:
+    """One start at a time per staged file in this process; the entry goes with its
+    last user, so that a third Finish cannot find a fresh lock while the second waits."""
     with _STARTING_GUARD:
-        lock = _STARTING.setdefault(staged_id, threading.Lock())
+        lock, users = _STARTING.get(staged_id, (threading.Lock(), 0))
+        _STARTING[staged_id] = (lock, users + 1)
     try:
         with lock:
             yield
     finally:
         with _STARTING_GUARD:
-            if not lock.locked():
-                _STARTING.pop(staged_id, None)
+            lock, users = _STARTING[staged_id]
+            if users == 1:
+                del _STARTING[staged_id]
+            else:
+                _STARTING[staged_id] = (lock, users - 1)
 
 
 def started_from(db: Database, portal_id: int, staged_id: str) -> ImportView | None:
