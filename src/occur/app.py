@@ -28,9 +28,10 @@ from occur.services import imports as import_service
 from occur.services.access import Authenticator
 from occur.services.accounts import SetupCode
 from occur.services.collect import Collector, CollectSettings
+from occur.services.import_revert import ImportReverter
 from occur.services.import_runner import ImportRunner
 from occur.services.ingest import Ingest, IngestSettings
-from occur.services.jobs import Chore, Worker, prune_finished
+from occur.services.jobs import Chore, Handler, Worker, prune_finished
 from occur.store.db import Database, open_database
 from occur.ui import routes as ui
 from occur.ui.web import PageError
@@ -107,7 +108,8 @@ def ingest_for(db: Database, settings: Settings) -> Ingest:
 
 
 def job_worker(db: Database, ingest: Ingest, settings: Settings) -> Worker:
-    """The worker that runs durable jobs: imports (through `ingest`'s writer)."""
+    """The worker that runs durable jobs: imports and their reverts (through `ingest`'s
+    writer)."""
     runner = ImportRunner(db, ingest, settings.data_dir)
     cleanup = Chore(
         "discard abandoned uploads",
@@ -115,4 +117,8 @@ def job_worker(db: Database, ingest: Ingest, settings: Settings) -> Worker:
         run=lambda: import_service.discard_abandoned_uploads(db, settings),
     )
     prune = Chore("forget finished jobs", every_seconds=3600, run=lambda: prune_finished(db))
-    return Worker(db, {import_service.KIND: runner}, chores=[cleanup, prune])
+    handlers: dict[str, Handler] = {
+        import_service.KIND: runner,
+        import_service.REVERT_KIND: ImportReverter(db, ingest),
+    }
+    return Worker(db, handlers, chores=[cleanup, prune])

@@ -439,7 +439,11 @@ def test_revert_removes_its_completions_and_the_contacts_only_it_made(
     expect_error(api.post(f"{BASE}/{import_id}/cancel"), 409, "CONFLICT")
     r = api.post(f"{BASE}/{import_id}/revert")
     assert r.status_code == 200, r.text
-    assert r.json()["state"] == "REVERTED"
+    assert r.json()["state"] in ("PROCESSING", "REVERTED")  # a job removes the rows
+    done = wait(api, import_id)
+    assert done["state"] == "REVERTED" and done["reverting"] is False
+    assert counters(done)["REMOVED_EVENTS"] == 4
+    assert counters(done)["CREATED_EVENTS"] == 4  # what the import did stays told
     left = occurrences(api, tenant.portal_id)
     assert sorted(e["objectId"] for e in left) == sorted([bob["id"], cy["id"]])
     r = api.get("/crm/v3/objects/contacts/ada@example.com", params={"idProperty": "email"})
@@ -447,6 +451,34 @@ def test_revert_removes_its_completions_and_the_contacts_only_it_made(
     contact_by_email(api, "cy@example.com")  # created by it, but has a completion sent since
     contact_by_email(api, "bob@example.com")  # existed before
     assert api.post(f"{BASE}/{import_id}/revert").json()["state"] == "REVERTED"
+
+
+def test_a_revert_is_a_job_the_import_reads_processing_until_it_ends(
+    client: TestClient, api: TestClient, db: Database, demo: dict[str, Any]
+) -> None:
+    import_id = start(api, [HEADER, *GOOD])
+    assert counters(wait(api, import_id))["CREATED_EVENTS"] == 3
+    worker = client.app.state.ctx.worker  # type: ignore[attr-defined]
+    worker.stop()
+    r = api.post(f"{BASE}/{import_id}/revert")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    # HubSpot's enum has no state for it: PROCESSING, with occur's `reverting`.
+    assert (body["state"], body["reverting"], body["progress"]) == ("PROCESSING", True, 0)
+    assert counters(body)["REMOVED_EVENTS"] == 0
+    assert counts(db)["events"] == 3  # nothing removed in the request
+    again = api.post(f"{BASE}/{import_id}/revert")
+    assert again.status_code == 200 and again.json()["reverting"] is True
+    expect_error(api.post(f"{BASE}/{import_id}/cancel"), 409, "CONFLICT")
+    with db.read() as conn:
+        queued = conn.execute(jobs.select().where(jobs.c.kind == "import-revert")).all()
+    assert len(queued) == 1  # asked twice, queued once
+    worker.start()
+    worker.wake()
+    done = wait(api, import_id)
+    assert done["state"] == "REVERTED" and done["progress"] == 1
+    assert counters(done)["REMOVED_EVENTS"] == 3
+    assert counts(db)["events"] == 0
 
 
 def test_a_running_import_cannot_be_reverted(

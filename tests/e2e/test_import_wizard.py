@@ -300,7 +300,9 @@ def test_a_running_import_survives_a_reload_can_be_canceled_and_reverted(
     expect(bar).to_be_visible()
 
     page.get_by_role("button", name="Revert import").click()
-    expect(page.locator("#import-state")).to_have_text("Reverted")
+    # A job removes the rows; the page follows it and shows the end without a reload.
+    expect(page.locator("#import-state")).to_have_text("Reverted", timeout=60_000)
+    expect(page.locator("#counter-completionsRemoved")).to_have_text(f"{kept:,}")
     assert f"removes the {kept:,} completions" in confirming.confirmed[1]
     read = httpx.get(f"{live.base_url}/events/v3/events", params={"eventType": fqn},
                      headers={"Authorization": f"Bearer {live.token}"})  # fmt: skip

@@ -333,9 +333,14 @@ def test_revert_removes_what_the_import_created(
     assert confirm and "removes the 2 completions" in html.unescape(confirm.group(1))
     reverted = post_form(browser, location, location + "/revert", {})
     assert reverted.status_code == 303
+    assert reverted.headers["location"].endswith("?done=reverting")
+    assert wait_done(browser, location)["state"] == "REVERTED"
     [event] = definitions.list_page(db, tenant.portal_id, _ALL).definitions
     assert completions(browser, tenant, event.fully_qualified_name) == []
-    assert "Reverted" in browser.get(location).text
+    shown = browser.get(reverted.headers["location"]).text
+    assert "Reverted" in shown and "The import was reverted" in shown
+    assert re.search(r'id="counter-completionsRemoved">2<', shown)
+    assert "Revert import" not in shown  # nothing left to revert
 
 
 def test_another_portals_user_sees_none_of_its_imports(

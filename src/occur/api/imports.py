@@ -99,12 +99,13 @@ async def cancel(request: Request) -> Response:
 
 
 async def revert(request: Request) -> Response:
-    """occur's extension: remove what a finished or canceled import stored."""
+    """occur's extension: start removing what a finished import stored (a job does it;
+    the import reads `PROCESSING` with `reverting: true` until it is `REVERTED`)."""
     ctx, who = await principal(request, CRM_IMPORT)
-    done = await run_in_threadpool(
-        service.revert, ctx.db, who.portal_id, request.path_params["import_id"]
+    started = await run_in_threadpool(
+        service.revert, ctx.db, ctx.worker, who.portal_id, request.path_params["import_id"]
     )
-    return responses.json(_import(done))
+    return responses.json(_import(started))
 
 
 async def list_errors(request: Request) -> Response:
@@ -150,9 +151,12 @@ def _import(v: ImportView) -> dict[str, Any]:
     mapped = sorted(
         {CONTACT.type_id, v.object_type_id} if _maps_contacts(v) else {v.object_type_id}
     )
+    reverting = v.state == service.REVERTING
     return {
         "id": str(v.id),
-        "state": v.state,
+        # HubSpot's state enum has no value for a revert under way, and typed clients
+        # refuse values outside it: such an import reads PROCESSING, with `reverting`.
+        "state": "PROCESSING" if reverting else v.state,
         "importName": v.name,
         "importSource": v.source,
         "createdAt": iso_from_ms(v.created_at),
@@ -169,13 +173,21 @@ def _import(v: ImportView) -> dict[str, Any]:
                 "CREATED_EVENTS": v.completions_created,
                 "DUPLICATE_EVENTS": v.duplicates,
                 "ROWS_WITH_ERRORS": v.rows_with_errors,
+                # occur's, once a revert has begun: the completions it removed so far.
+                **(
+                    {"REMOVED_EVENTS": v.completions_removed}
+                    if v.state in (service.REVERTING, service.REVERTED)
+                    else {}
+                ),
             },
             "fileIds": [],
             "objectLists": [],
         },
-        # occur's additions: the event, progress and why a failed import failed.
+        # occur's additions: the event, progress (of the revert while reverting) and
+        # why a failed import failed.
         "eventName": v.definition_name,
         "progress": round(v.progress, 4),
+        "reverting": reverting,
         **({"reason": v.reason} if v.reason else {}),
     }
 

@@ -61,6 +61,13 @@ BUSY_SECONDS = 1.0
 _MAX_TRIES = 5
 
 
+def rows_now(ingest: Ingest, idle_rows: int, busy_rows: int) -> int:
+    """How many rows a background transaction may touch now: few while HTTP requests
+    are flowing through the writer (one arrived within BUSY_SECONDS), else many."""
+    idle = time.monotonic() - ingest.writer.last_request_at
+    return idle_rows if idle > BUSY_SECONDS else busy_rows
+
+
 class DefinitionGone(OccurError):
     """The event being imported was deleted, or no longer fits the import."""
 
@@ -87,9 +94,7 @@ class ImportRunner:
         self.child_from_rows = child_from_rows
 
     def _chunk_size(self) -> int:
-        """Small chunks while HTTP requests are flowing through the writer."""
-        idle = time.monotonic() - self._ingest.writer.last_request_at
-        return self.chunk_rows if idle > BUSY_SECONDS else self.busy_chunk_rows
+        return rows_now(self._ingest, self.chunk_rows, self.busy_chunk_rows)
 
     def run(self, running: RunningJob) -> None:
         import_id = int(running.job.payload["importId"])

@@ -19,7 +19,6 @@ from sqlalchemy import Connection
 
 from occur.config import Settings
 from occur.domain.definitions import EventDefinition, object_type_id
-from occur.domain.objects import CONTACT
 from occur.errors import Conflict, FieldError, NotFound, OccurError, ValidationError
 from occur.services import definitions, spreadsheets, uploads
 from occur.services.clock import now_ms
@@ -34,20 +33,20 @@ from occur.services.import_requests import (
 from occur.services.jobs import Worker, enqueue
 from occur.services.uploads import StagedFile
 from occur.store import access as access_store
-from occur.store import crm as crm_store
-from occur.store import events as event_store
 from occur.store import imports as store
 from occur.store.db import Database
 from occur.store.imports import ImportRecord, StoredImportError
 
 KIND = "import"  # the job kind services/import_runner.py runs
+REVERT_KIND = "import-revert"  # and services/import_revert.py
 SOURCES = ("API", "CRM_UI", "CLI")
 MAX_PAGE = 1_000
 # An import's job is tried again after a crash or an unexpected error this often.
 MAX_ATTEMPTS = 5
-REVERT_BATCH_ROWS = 5_000
 ABANDONED_UPLOAD_SECONDS = 24 * 3600
-REVERTIBLE = (store.DONE, store.CANCELED, store.FAILED)
+REVERTIBLE = store.REVERTIBLE
+REVERTING = store.REVERTING
+REVERTED = store.REVERTED
 
 ImportErrorView = StoredImportError
 __all__ = ["ImportErrorView", "ImportRequest", "ImportView", "read_import_request"]
@@ -74,7 +73,8 @@ class ImportView:
     completions_created: int
     duplicates: int
     rows_with_errors: int
-    progress: float  # 0..1
+    completions_removed: int  # by a revert
+    progress: float  # 0..1, of the import or, once reverting, of its revert
     reason: str | None
     created_by_user_id: int | None
     created_at: int
@@ -320,35 +320,25 @@ def cancel(db: Database, portal_id: int, import_id: int | str) -> ImportView:
     return get(db, portal_id, record.id)
 
 
-def revert(db: Database, portal_id: int, import_id: int | str) -> ImportView:
-    """Remove what an import stored: its completions, then the contacts it created that
-    hold nothing else. In batches, each its own transaction, so that sends keep flowing;
-    a revert that stops part way is finished by running it again."""
-    with db.read() as conn:
-        record = _record(conn, portal_id, import_id)
-    if record.state == store.REVERTED:
-        return view(record)
-    if record.state not in REVERTIBLE:
-        raise Conflict(
-            f"Import {record.id} is {record.state}; cancel it first, or wait until it is done."
-        )
-    while True:
-        with db.write() as conn:
-            if not store.get(conn, record.id, for_update=True):
-                break
-            removed = _delete_events(conn, portal_id, record.id)
-        if removed < REVERT_BATCH_ROWS:
-            break
-    after: int | None = None
-    while True:
-        with db.write() as conn:
-            page = store.created_records(conn, record.id, after_id=after, limit=REVERT_BATCH_ROWS)
-            _delete_contacts(conn, portal_id, page)
-        if len(page) < REVERT_BATCH_ROWS:
-            break
-        after = page[-1]
+def revert(db: Database, worker: Worker | None, portal_id: int, import_id: int | str) -> ImportView:
+    """Start removing what a finished import stored. A job (services/import_revert.py)
+    removes its completions, then the contacts it created that hold nothing else, through
+    the ingest writer in transactions as small as an import's chunks, so sends keep
+    flowing and a million-row revert never holds a request open; the import is
+    REVERTING until it ends REVERTED. Asking again meanwhile, or afterwards, changes
+    nothing."""
     with db.write() as conn:
-        store.set_state(conn, record.id, store.REVERTED, now_ms(), from_states=REVERTIBLE)
+        record = _record(conn, portal_id, import_id, for_update=True)
+        if record.state in (store.REVERTING, store.REVERTED):
+            return view(record)
+        if record.state not in store.REVERTIBLE:
+            raise Conflict(
+                f"Import {record.id} is {record.state}; cancel it first, or wait until it is done."
+            )
+        store.set_state(conn, record.id, store.REVERTING, now_ms(), from_states=store.REVERTIBLE)
+        enqueue(conn, REVERT_KIND, {"importId": record.id}, max_attempts=MAX_ATTEMPTS)
+    if worker is not None:
+        worker.wake()
     return get(db, portal_id, record.id)
 
 
@@ -375,10 +365,6 @@ def error_file(
 
 def view(record: ImportRecord) -> ImportView:
     c = record.counters
-    done = record.state in (store.DONE, store.REVERTED)
-    progress = (
-        1.0 if done else min(1.0, c.rows_read / record.total_rows) if record.total_rows else 0.0
-    )
     request = {k: v for k, v in record.request.items() if k != "occur"}
     return ImportView(
         id=record.id,
@@ -398,7 +384,8 @@ def view(record: ImportRecord) -> ImportView:
         completions_created=c.completions_created,
         duplicates=c.duplicates,
         rows_with_errors=c.rows_with_errors,
-        progress=progress,
+        completions_removed=record.completions_removed,
+        progress=_progress(record),
         reason=record.reason,
         created_by_user_id=record.created_by_user_id,
         created_at=record.created_at,
@@ -408,6 +395,17 @@ def view(record: ImportRecord) -> ImportView:
 
 
 # --- helpers ---------------------------------------------------------------------------
+
+
+def _progress(record: ImportRecord) -> float:
+    """How far the import, or once reverting its revert, has come."""
+    c = record.counters
+    if record.state in (store.DONE, store.REVERTED):
+        return 1.0
+    if record.state == store.REVERTING:
+        created = c.completions_created
+        return min(1.0, record.completions_removed / created) if created else 1.0
+    return min(1.0, c.rows_read / record.total_rows) if record.total_rows else 0.0
 
 
 def _definition_of_body(db: Database, portal_id: int, body: object) -> EventDefinition:
@@ -482,15 +480,6 @@ def _cursor(raw: int | str | None) -> int | None:
 
 def _limit(limit: int) -> int:
     return max(1, min(MAX_PAGE, limit))
-
-
-def _delete_events(conn: Connection, portal_id: int, import_id: int) -> int:
-    return event_store.delete_for_import(conn, portal_id, import_id, REVERT_BATCH_ROWS)
-
-
-def _delete_contacts(conn: Connection, portal_id: int, created: Sequence[int]) -> None:
-    for object_id in store.contacts_holding_nothing(conn, portal_id, created):
-        crm_store.delete_object(conn, portal_id, CONTACT, object_id)
 
 
 def _failed_rows(conn: Connection, import_id: int) -> Iterator[tuple[list[str], str]]:

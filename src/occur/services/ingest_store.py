@@ -80,6 +80,16 @@ class ImportChunk:
 
 
 @dataclass(frozen=True)
+class RevertStep:
+    """One transaction of an import's revert (services/import_revert.py): remove up to
+    `rows` of the completions the import stored or, once none is left, look at up to
+    `rows` of the contacts it created and remove those holding nothing else."""
+
+    import_id: int
+    rows: int
+
+
+@dataclass(frozen=True)
 class SendJob:
     portal_id: int
     completions: tuple[Completion, ...]
@@ -89,6 +99,8 @@ class SendJob:
     visit: Visit | None = None
     # A spreadsheet import's rows (services/import_runner.py).
     chunk: ImportChunk | None = None
+    # Or a step of undoing one (it carries no completions).
+    revert: RevertStep | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +118,10 @@ class SendResult:
     # import was no longer processing, so nothing was stored.
     counters: ImportCounters | None = None
     canceled: bool = False
+    # A revert step: the completions it removed, and whether the revert is now done;
+    # `canceled` when the import was not being reverted, so nothing was removed.
+    removed: int = 0
+    reverted: bool = False
 
 
 @dataclass
@@ -154,6 +170,8 @@ def _store(conn: Connection, jobs: Sequence[SendJob], create_contacts: bool) -> 
             results[index] = SendResult(stale=stale)
         elif job.chunk is not None:
             results[index] = _store_import(conn, job, job.chunk)
+        elif job.revert is not None:
+            results[index] = _store_revert(conn, job.portal_id, job.revert)
         else:
             by_portal[job.portal_id].append(index)
     for portal_id, indexes in by_portal.items():
@@ -210,6 +228,30 @@ def _store_import(conn: Connection, job: SendJob, chunk: ImportChunk) -> SendRes
     )
     import_store.advance(conn, chunk.import_id, counters, chunk.next_line, now)
     return SendResult(stored=stored, duplicates=duplicates, counters=counters)
+
+
+def _store_revert(conn: Connection, portal_id: int, step: RevertStep) -> SendResult:
+    """One revert step in the caller's transaction: completions first, then the created
+    contacts (each looked at once: its entry is forgotten with the step), then REVERTED.
+    A contact is removed only if it holds no completion and no identified visitor, which
+    is checked here, in the writer, so a send for it cannot slip in between."""
+    if import_store.lock_state(conn, step.import_id) != import_store.REVERTING:
+        return SendResult(canceled=True)
+    now = now_ms()
+    removed = event_store.delete_for_import(conn, portal_id, step.import_id, step.rows)
+    if removed:
+        import_store.count_removed(conn, step.import_id, removed, now)
+        return SendResult(removed=removed)
+    created = import_store.created_records(conn, step.import_id, after_id=None, limit=step.rows)
+    for object_id in import_store.contacts_holding_nothing(conn, portal_id, created):
+        crm_store.delete_object(conn, portal_id, CONTACT, object_id)
+    import_store.forget_records(conn, step.import_id, created)
+    if len(created) == step.rows:
+        return SendResult()
+    import_store.set_state(
+        conn, step.import_id, import_store.REVERTED, now, from_states=(import_store.REVERTING,)
+    )
+    return SendResult(reverted=True)
 
 
 def _upsert_contacts(

@@ -30,9 +30,11 @@ PROCESSING = "PROCESSING"
 DONE = "DONE"
 FAILED = "FAILED"
 CANCELED = "CANCELED"
+REVERTING = "REVERTING"  # occur's own: a revert job is removing what the import stored
 REVERTED = "REVERTED"
-STATES = (STARTED, PROCESSING, DONE, FAILED, CANCELED, REVERTED)
+STATES = (STARTED, PROCESSING, DONE, FAILED, CANCELED, REVERTING, REVERTED)
 RUNNING_STATES = (STARTED, PROCESSING)
+REVERTIBLE = (DONE, CANCELED, FAILED)
 CONTACT_TYPE_ID = CONTACT.type_id
 
 _encode = msgspec.json.Encoder().encode
@@ -74,6 +76,7 @@ class ImportRecord:
     total_rows: int
     next_line: int
     counters: ImportCounters
+    completions_removed: int  # by a revert, so far
     reason: str | None
     created_by_user_id: int | None
     created_at: int
@@ -232,6 +235,15 @@ def advance(
     )
 
 
+def count_removed(conn: Connection, import_id: int, removed: int, now_ms: int) -> None:
+    """Count completions a revert removed, in the transaction that removed them."""
+    conn.execute(
+        update(imports)
+        .where(imports.c.id == import_id)
+        .values(completions_removed=imports.c.completions_removed + removed, updated_at=now_ms)
+    )
+
+
 def insert_errors(
     conn: Connection, import_id: int, errors: Sequence[NewImportError], now_ms: int
 ) -> None:
@@ -335,6 +347,7 @@ def row_import(row: Row[Any]) -> ImportRecord:
         total_rows=row.total_rows,
         next_line=row.next_line,
         counters=ImportCounters(*(getattr(row, name) for name in COUNTER_COLUMNS)),
+        completions_removed=row.completions_removed,
         reason=row.reason,
         created_by_user_id=row.created_by_user_id,
         created_at=row.created_at,

@@ -357,7 +357,7 @@ imports = Table(
         nullable=False,
     ),
     Column("name", String(200), nullable=False),
-    # STARTED | PROCESSING | DONE | FAILED | CANCELED | REVERTED
+    # STARTED | PROCESSING | DONE | FAILED | CANCELED | REVERTING | REVERTED
     Column("state", String(16), nullable=False),
     Column("source", String(16), nullable=False),  # API | CRM_UI | CLI
     Column("request_json", Text, nullable=False),
@@ -373,6 +373,8 @@ imports = Table(
     Column("completions_created", BigInteger, nullable=False, server_default="0"),
     Column("duplicates", BigInteger, nullable=False, server_default="0"),
     Column("rows_with_errors", BigInteger, nullable=False, server_default="0"),
+    # What a revert removed so far (its progress); the counters above stay as imported.
+    Column("completions_removed", BigInteger, nullable=False, server_default="0"),
     Column("reason", Text, nullable=True),
     Column("created_by_user_id", Integer, nullable=True),
     Column("created_at", BigInteger, nullable=False),

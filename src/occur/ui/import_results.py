@@ -21,7 +21,6 @@ from occur.domain.definitions import fully_qualified_name
 from occur.errors import NotFound, OccurError
 from occur.services import imports
 from occur.services.imports import ImportView
-from occur.store.db import Database
 from occur.ui.web import (
     PageError,
     PortalPage,
@@ -32,15 +31,19 @@ from occur.ui.web import (
     render,
 )
 
+_REVERT_STATES = frozenset({"REVERTING", "REVERTED"})
 LIST_PAGE_SIZE = 50
 ERRORS_PAGE_SIZE = 100
-RUNNING = frozenset({"STARTED", "PROCESSING"})
+IMPORTING = frozenset({"STARTED", "PROCESSING"})
+# States whose page follows the work on the server (progress polled, reloaded at the end).
+RUNNING = IMPORTING | {imports.REVERTING}
 STATE_LABELS = {
     "STARTED": "Waiting to start",
     "PROCESSING": "Importing",
     "DONE": "Done",
     "FAILED": "Failed",
     "CANCELED": "Canceled",
+    "REVERTING": "Reverting",
     "REVERTED": "Reverted",
 }
 # The results, in the order the page shows them: (counter key, what the page calls it).
@@ -51,6 +54,8 @@ COUNTERS = (
     ("completionsCreated", "Completions created"),
     ("rowsWithErrors", "Rows with errors"),
 )
+# Shown once a revert has begun.
+REMOVED = ("completionsRemoved", "Completions removed")
 ERROR_TYPE_TEXT = {
     "INCORRECT_NUMBER_OF_COLUMNS": "The row has a different number of cells than the header.",
     "INVALID_EMAIL": "Not an email address.",
@@ -66,13 +71,16 @@ ERROR_TYPE_TEXT = {
 
 
 def counters(view: ImportView) -> dict[str, int]:
-    return {
+    found = {
         "rowsRead": view.rows_read,
         "contactsCreated": view.contacts_created,
         "contactsUpdated": view.contacts_updated,
         "completionsCreated": view.completions_created,
         "rowsWithErrors": view.rows_with_errors,
     }
+    if view.state in _REVERT_STATES:
+        found["completionsRemoved"] = view.completions_removed
+    return found
 
 
 def revert_warning(view: ImportView) -> str:
@@ -112,13 +120,16 @@ async def import_page(request: Request) -> Response:
         imports.errors_page, page.ctx.db, page.portal_id, view.id, after, ERRORS_PAGE_SIZE
     )
     base = _base(page, view.id)
+    values_now = counters(view)
+    shown = [(key, label) for key, label in (*COUNTERS, REMOVED) if key in values_now]
     values: dict[str, Any] = {
         "view": view,
         "base": base,
         "running": view.state in RUNNING,
+        "importing": view.state in IMPORTING,
         "revertible": view.state in imports.REVERTIBLE,
         "states": STATE_LABELS,
-        "counters": [(key, label, counters(view)[key]) for key, label in COUNTERS],
+        "counters": [(key, label, values_now[key]) for key, label in shown],
         "errors": errors,
         "next_after": next_after,
         "error_types": ERROR_TYPE_TEXT,
@@ -143,21 +154,29 @@ async def import_progress(request: Request) -> Response:
 
 
 async def import_cancel(request: Request) -> Response:
-    return await _act(request, imports.cancel, "canceled")
+    return await _act(request, _cancel, "canceled")
 
 
 async def import_revert(request: Request) -> Response:
-    return await _act(request, imports.revert, "reverted")
+    return await _act(request, _revert, "reverting")
+
+
+def _cancel(page: PortalPage, import_id: int) -> ImportView:
+    return imports.cancel(page.ctx.db, page.portal_id, import_id)
+
+
+def _revert(page: PortalPage, import_id: int) -> ImportView:
+    return imports.revert(page.ctx.db, page.ctx.worker, page.portal_id, import_id)
 
 
 async def _act(
-    request: Request, action: Callable[[Database, int, int], ImportView], done: str
+    request: Request, action: Callable[[PortalPage, int], ImportView], done: str
 ) -> Response:
     page = await portal_page(request)
     await read_form(request, page.viewer)
     view = await _view(request, page)
     try:
-        await run_in_threadpool(action, page.ctx.db, page.portal_id, view.id)
+        await run_in_threadpool(action, page, view.id)
     except NotFound:
         return error_page(request, 404, "Not found", "There is no such import.")
     except OccurError as exc:
