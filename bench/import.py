@@ -20,7 +20,9 @@ For each backend, against a live `occur serve`:
       connections) while the server is idle, then while a second import of another
       `--rows`-row file runs: p99 latency of each, and their ratio (the issue's target:
       within 2x). That import is canceled once the sends end, its rate being the rows
-      it stored until then: the rest of a 1M-row file would measure nothing more.
+      it stored until then: the rest of a 1M-row file would measure nothing more;
+  (d) the same sends while the first import is reverted (a job through the same
+      writer): p99 against idle, and the completions the revert removed meanwhile.
 Targets: (a) >= 20,000 rows/s on SQLite, peak RSS under 300 MB; (c) ratio <= 2.
 
 It exits non-zero when the first import does not reach DONE with every row stored, the
@@ -41,7 +43,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +73,7 @@ class ImportRun:
     seconds: float
     state: str
     counters: dict[str, int]
+    import_id: str = ""
 
     @property
     def rows_per_second(self) -> float:
@@ -214,7 +217,7 @@ def run_import(port: int, token: str, portal_id: int, definition_id: str, path: 
     counters = {k: int(v) for k, v in found.get("metadata", {}).get("counters", {}).items()}
     if found["state"] == "CANCELED":
         rows = counters.get("PROCESSED_ROWS", 0)
-    return ImportRun(rows, seconds, str(found["state"]), counters)
+    return ImportRun(rows, seconds, str(found["state"]), counters, import_id)
 
 
 def send_steadily(port: int, body: str, token: str, rate: float, stop: threading.Event,
@@ -322,6 +325,35 @@ def _children(pid: int) -> list[int]:
 
 
 @dataclass
+class RevertRun:
+    """The first import's revert over the send window: completions it removed, the time,
+    and whether it was taken (200) and under way."""
+
+    removed: int
+    seconds: float
+    answer: str
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.removed / self.seconds if self.seconds else 0.0
+
+
+def revert_during(port: int, token: str, import_id: str, sends: Callable[[], Sends]
+                  ) -> tuple[Sends, RevertRun]:  # fmt: skip
+    """Ask for the import's revert, run `sends` meanwhile, then read how far it came (the
+    rest is left to the server: what matters is the sends, and the revert's pace beside
+    them)."""
+    began = time.perf_counter()
+    status, data = _request(port, "POST", f"/crm/v3/imports/{import_id}/revert", token, b"")
+    answer = f"{status} {json.loads(data).get('state')}" if status == 200 else f"{status}"
+    during = sends()
+    status, data = _request(port, "GET", f"/crm/v3/imports/{import_id}", token)
+    seconds = time.perf_counter() - began
+    counters = json.loads(data)["metadata"]["counters"] if status == 200 else {}
+    return during, RevertRun(int(counters.get("REMOVED_EVENTS", 0)), seconds, answer)
+
+
+@dataclass
 class Outcome:
     backend: str
     alone: ImportRun
@@ -333,6 +365,8 @@ class Outcome:
     during: Sends
     during_import: ImportRun
     window_seconds: float
+    during_revert: Sends
+    revert: RevertRun
 
 
 def _measure(backend: Backend, rows: int, send_rate: float, connections: int,
@@ -378,6 +412,14 @@ def _measure(backend: Backend, rows: int, send_rate: float, connections: int,
         )
         window_over.set()  # the rest of the second import would measure nothing more
         worker.join()
+        during_revert, revert = revert_during(
+            server.port,
+            tokens.admin,
+            alone.import_id,
+            lambda: measure_sends(
+                server.port, body, tenant.send_token, send_rate, connections, seconds
+            ),
+        )
         rss = max(rss, peak_rss_mb(server.process.pid))
         tree_mb = tree.peak_mb
     ceiling = StorageCeiling(backend.fresh_database("ceiling"), "driver")
@@ -403,6 +445,8 @@ def _measure(backend: Backend, rows: int, send_rate: float, connections: int,
         during,
         result[0],
         seconds,
+        during_revert,
+        revert,
     )
 
 
@@ -416,7 +460,13 @@ def _check(outcome: Outcome, rows: int) -> list[str]:
         )
     if outcome.during_import.seconds < SETTLE_SECONDS + outcome.window_seconds:
         problems.append(f"{outcome.backend}: the import ended before the send window did")
-    for label, sends in (("idle", outcome.idle), ("during import", outcome.during)):
+    if outcome.revert.answer != "200 PROCESSING" or not outcome.revert.removed:
+        problems.append(f"{outcome.backend}: the revert was not under way: {outcome.revert}")
+    for label, sends in (
+        ("idle", outcome.idle),
+        ("during import", outcome.during),
+        ("during revert", outcome.during_revert),
+    ):
         if sends.failures:
             problems.append(f"{outcome.backend}: sends {label} failed: {sends.failures[:3]}")
     return problems
@@ -460,6 +510,13 @@ def _print(outcomes: Sequence[Outcome]) -> None:
                 "(c) send p99 during an import",
                 f"{o.during.p99_ms():.1f} ms ({during})",
                 f"**{ratio:.2f}** of idle",
+            ),
+            (
+                o.backend,
+                "(d) send p99 during the first import's revert",
+                f"{o.during_revert.p99_ms():.1f} ms (median {o.during_revert.median_ms():.1f}; "
+                f"the revert {o.revert.rows_per_second:,.0f} completions/s)",
+                f"**{o.during_revert.p99_ms() / o.idle.p99_ms():.2f}** of idle",
             ),
             (o.backend, "(a) counters", json.dumps(o.alone.counters), "-"),
         ]
