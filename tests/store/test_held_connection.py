@@ -3,9 +3,6 @@ dropping it (PostgreSQL restarts, idle-connection reapers) without losing a writ
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -67,49 +64,3 @@ def test_without_the_idle_ping_a_dead_connection_fails_once_then_recovers(db: Da
     _add_portal(held, "next")
     held.close()
     assert _portal_names(db) == ["next"]
-
-
-# --- SQLite: the WAL is checkpointed beside the writer, never in its commits -------------
-
-sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-BIG = "x" * 3000  # a row of its own page: 2,000 of them are well over 1,000 WAL pages
-
-
-def _database_file(db: Database) -> Path:
-    assert db.engine.url.database
-    return Path(db.engine.url.database)
-
-
-def _write_many_pages(held: HeldConnection) -> None:
-    for batch in range(4):
-        with held.write() as conn:
-            conn.execute(
-                text("INSERT INTO portals (name, created_at) VALUES (:name, 0)"),
-                [{"name": f"{batch}-{i}-{BIG}"} for i in range(500)],
-            )
-
-
-@sqlite_only
-def test_the_writers_commits_never_copy_the_wal_into_the_database(db: Database) -> None:
-    held = HeldConnection(db, checkpoint_every_seconds=3600)
-    before = _database_file(db).stat().st_size
-    _write_many_pages(held)
-    # SQLite's own checkpoint would have run in the commit that passed 1,000 pages.
-    assert _database_file(db).stat().st_size == before
-    held.close()  # the checkpointer's last copy, at shutdown
-    assert _database_file(db).stat().st_size > before + 2_000 * 3_000
-    assert len(_portal_names(db)) == 2_000
-
-
-@sqlite_only
-def test_the_checkpointer_copies_the_wal_while_the_writer_works(db: Database) -> None:
-    held = HeldConnection(db, checkpoint_every_seconds=0.05)
-    before = _database_file(db).stat().st_size
-    _write_many_pages(held)
-    deadline = time.monotonic() + 10
-    while _database_file(db).stat().st_size < before + 2_000 * 3_000:
-        assert time.monotonic() < deadline, "the WAL was never copied into the database"
-        time.sleep(0.05)
-    _add_portal(held, "after a checkpoint")  # the writer goes on, the WAL starts over
-    assert _portal_names(db)[-1] == "after a checkpoint"
-    held.close()

@@ -7,9 +7,6 @@ timeout instead of failing when a reader tries to upgrade its lock.
 
 from __future__ import annotations
 
-import logging
-import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,11 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-# How often the ingest writer's WAL is copied into a SQLite database (HeldConnection).
-CHECKPOINT_EVERY_SECONDS = 0.2
 _WRITE = "occur_write"
-
-log = logging.getLogger("occur.db")
 
 
 class Database:
@@ -74,27 +67,13 @@ class HeldConnection:
     with the writer alone, durable cluster). So the connection is pinged only after it
     sat idle (a restarted server drops it), and a connection that fails is discarded:
     the next transaction opens a new one.
-
-    On a SQLite file its commits leave the WAL checkpoint to a thread of its own
-    (`WalCheckpointer`): SQLite otherwise copies the WAL into the database inside
-    whichever commit passes 1,000 WAL pages, and every request queued behind that commit
-    waits for the copy.
     """
 
-    def __init__(
-        self,
-        db: Database,
-        *,
-        idle_ping_seconds: float = 10.0,
-        checkpoint_every_seconds: float = CHECKPOINT_EVERY_SECONDS,
-    ) -> None:
+    def __init__(self, db: Database, *, idle_ping_seconds: float = 10.0) -> None:
         self._db = db
         self._idle_ping_seconds = idle_ping_seconds
         self._conn: Connection | None = None
         self._used_at = 0.0
-        self._checkpointer = (
-            WalCheckpointer(db, checkpoint_every_seconds) if _sqlite_file(db) else None
-        )
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -114,8 +93,6 @@ class HeldConnection:
         if self._conn is not None:
             conn, self._conn = self._conn, None
             conn.close()
-        if self._checkpointer is not None:
-            self._checkpointer.stop()
 
     def _usable(self) -> Connection:
         conn = self._conn
@@ -123,75 +100,10 @@ class HeldConnection:
             idle = time.monotonic() - self._used_at
             if self._db.is_sqlite or idle < self._idle_ping_seconds or _answers(conn):
                 return conn
-        dropped, self._conn = self._conn, None
-        if dropped is not None:
-            dropped.close()
+        self.close()
         conn = self._conn = self._db.engine.connect()
         conn.execution_options(**{_WRITE: True})
-        if self._checkpointer is not None:
-            # On the DBAPI connection: through SQLAlchemy it would open a transaction.
-            conn.connection.driver_connection.execute("PRAGMA wal_autocheckpoint=0")  # type: ignore[union-attr]
-            self._checkpointer.start()
         return conn
-
-
-class WalCheckpointer:
-    """A thread that copies a SQLite database's committed WAL pages into the database
-    file every `every_seconds` (a PASSIVE checkpoint: it never blocks a writer or a
-    reader, and skips pages a reader still needs). The WAL then starts over from its
-    beginning at the next write, as it does after SQLite's own checkpoints.
-
-    bench/import.py with the ingest writer's checkpoints moved here: an import's 25-row
-    chunks took 16 ms at p90 while sends flowed, against 36-45 ms when each commit
-    passing 1,000 WAL pages also copied them.
-    """
-
-    def __init__(self, db: Database, every_seconds: float) -> None:
-        self._db = db
-        self._every_seconds = every_seconds
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.checkpoints = 0  # PRAGMAs that ran (for tests)
-
-    def start(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._stopping.clear()
-            self._thread = threading.Thread(
-                target=self._run, name="occur-wal-checkpoint", daemon=True
-            )
-            self._thread.start()
-
-    def stop(self) -> None:
-        """Stop, after a last checkpoint so that a clean shutdown leaves a short WAL."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(30)
-            self._thread = None
-
-    def _run(self) -> None:
-        raw = self._db.engine.raw_connection()
-        try:
-            while True:
-                stopping = self._stopping.wait(self._every_seconds)
-                self._checkpoint(raw)
-                if stopping:
-                    return
-        finally:
-            raw.close()
-
-    def _checkpoint(self, raw: Any) -> None:
-        try:
-            raw.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            self.checkpoints += 1
-        except sqlite3.Error:
-            # A busy checkpoint lock or a full disk: the next one tries again, and
-            # nothing committed depends on it.
-            log.warning("WAL checkpoint failed", exc_info=True)
-
-
-def _sqlite_file(db: Database) -> bool:
-    database = db.engine.url.database
-    return db.is_sqlite and bool(database) and database != ":memory:"
 
 
 def _answers(conn: Connection) -> bool:
