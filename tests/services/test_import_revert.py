@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from occur.config import Settings
-from occur.services import access, definitions, imports, uploads
+from occur.services import imports
 from occur.services.import_revert import ImportReverter
 from occur.services.import_runner import ImportRunner
 from occur.services.imports import ImportView
@@ -25,6 +25,7 @@ from occur.store import jobs as job_store
 from occur.store.db import Database
 from occur.store.schema import event_values, jobs
 from tests.support.events import count, counts
+from tests.support.imports import started_import
 
 ROWS = 9  # over 4 contacts, all created by the import
 CONTACTS = 4
@@ -69,33 +70,17 @@ class Rig:
 @pytest.fixture
 def rig(db: Database, settings: Settings) -> Iterator[Rig]:
     """A finished import of ROWS rows, its revert asked for (REVERTING, job queued)."""
-    portal, _token = access.create_portal(db, "Acme")
-    body = {
-        "label": "Signed up",
-        "name": "signed_up",
-        "propertyDefinitions": [{"name": "plan", "label": "Plan", "type": "string"}],
-    }
-    definitions.create(db, portal.id, body, max_definitions=5)
-    lines = ["Email,Date,Plan"] + [
-        f"p{i % CONTACTS}@example.com,2026-03-{i + 1:02d},plan{i}" for i in range(ROWS)
-    ]
-
-    async def chunks() -> AsyncIterator[bytes]:
-        yield ("\n".join(lines) + "\n").encode()
-
-    staged = asyncio.run(uploads.stage(settings.data_dir, "in.csv", chunks()))
-    request = {"eventName": "signed_up", "dateFormat": "YEAR_MONTH_DAY"}
-    view = imports.start_from_api(db, settings, None, portal.id, request, staged)
+    portal_id, view = started_import(db, settings, ROWS, CONTACTS)
     ingest = Ingest(db, IngestSettings())
     with db.write() as conn:
         job = job_store.claim(conn, "test", [imports.KIND], 10**13, 60_000)
     assert job is not None
     ImportRunner(db, ingest, settings.data_dir).run(RunningJob(job, threading.Event()))
-    assert imports.get(db, portal.id, view.id).completions_created == ROWS
-    reverting = imports.revert(db, None, portal.id, view.id)
+    assert imports.get(db, portal_id, view.id).completions_created == ROWS
+    reverting = imports.revert(db, None, portal_id, view.id)
     assert (reverting.state, reverting.progress) == ("REVERTING", 0)
     reverter = ImportReverter(db, ingest, chunk_rows=2, busy_chunk_rows=1)
-    yield Rig(db, portal.id, ingest, reverter, view)
+    yield Rig(db, portal_id, ingest, reverter, view)
     ingest.close()
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 
 from occur.config import Settings
-from occur.services import access, definitions, imports, uploads
+from occur.services import definitions, imports, uploads
 from occur.services.import_runner import ImportRunner
 from occur.services.imports import ImportView
 from occur.services.ingest import Ingest, IngestSettings
@@ -26,6 +26,7 @@ from occur.store import jobs as job_store
 from occur.store.db import Database
 from occur.store.schema import jobs
 from tests.support.events import stored_events
+from tests.support.imports import started_import
 
 ROWS = 9  # lines 2..10, chunks of 2: five chunks
 
@@ -71,29 +72,13 @@ class Rig:
 def rig(db: Database, settings: Settings, request: pytest.FixtureRequest) -> Iterator[Rig]:
     """An import of ROWS rows, ready to run; its rows converted where the parameter says
     (a big file's are converted in a child process, a small one's on the worker)."""
-    portal, _token = access.create_portal(db, "Acme")
-    body = {
-        "label": "Signed up",
-        "name": "signed_up",
-        "propertyDefinitions": [{"name": "plan", "label": "Plan", "type": "string"}],
-    }
-    definitions.create(db, portal.id, body, max_definitions=5)
-    lines = ["Email,Date,Plan"] + [
-        f"p{i % 4}@example.com,2026-03-{i + 1:02d},plan{i}" for i in range(ROWS)
-    ]
-
-    async def chunks() -> AsyncIterator[bytes]:
-        yield ("\n".join(lines) + "\n").encode()
-
-    staged = asyncio.run(uploads.stage(settings.data_dir, "in.csv", chunks()))
-    body = {"eventName": "signed_up", "dateFormat": "YEAR_MONTH_DAY"}
-    view = imports.start_from_api(db, settings, None, portal.id, body, staged)
+    portal_id, view = started_import(db, settings, ROWS, contacts=4)
     ingest = Ingest(db, IngestSettings())
     child_from_rows = 0 if request.param == "in a child process" else 10**9
     runner = ImportRunner(
         db, ingest, settings.data_dir, chunk_rows=2, child_from_rows=child_from_rows
     )
-    yield Rig(db, settings, portal.id, ingest, runner, view)
+    yield Rig(db, settings, portal_id, ingest, runner, view)
     ingest.close()
 
 

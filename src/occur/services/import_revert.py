@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 
+from occur.services import imports
 from occur.services.clock import now_ms
 from occur.services.group_commit import Overloaded
 from occur.services.import_runner import BUSY_CHUNK_ROWS, CHUNK_ROWS, rows_now
@@ -60,19 +61,11 @@ class ImportReverter:
 
     def give_up(self, job: Job, reason: str) -> None:
         import_id = int(job.payload["importId"])
-        log.warning("revert of import %d given up: %s", import_id, reason)
-        with self._db.write() as conn:
-            store.set_state(
-                conn,
-                import_id,
-                store.FAILED,
-                now_ms(),
-                from_states=(store.REVERTING,),
-                reason=(
-                    f"The revert stopped unexpectedly and was given up: {reason}. "
-                    "Revert again to finish it."
-                ),
-            )
+        why = (
+            f"The revert stopped unexpectedly and was given up: {reason}. "
+            "Revert again to finish it."
+        )
+        imports.fail(self._db, import_id, why, from_states=(store.REVERTING,))
 
     def _submit(self, step: SendJob, weight: int) -> SendResult:
         try:

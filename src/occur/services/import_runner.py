@@ -25,7 +25,7 @@ from occur.domain.identity import Identity, IdentityKind
 from occur.domain.import_columns import Target
 from occur.domain.import_rows import ImportPlan
 from occur.errors import NotFound, OccurError
-from occur.services import spreadsheets, uploads
+from occur.services import imports, spreadsheets, uploads
 from occur.services.clock import now_ms
 from occur.services.group_commit import Overloaded
 from occur.services.import_conversion import (
@@ -201,16 +201,7 @@ class ImportRunner:
         return definition
 
     def _fail(self, import_id: int, reason: str) -> None:
-        log.warning("import %d failed: %s", import_id, reason)
-        with self._db.write() as conn:
-            store.set_state(
-                conn,
-                import_id,
-                store.FAILED,
-                now_ms(),
-                from_states=store.RUNNING_STATES,
-                reason=reason,
-            )
+        imports.fail(self._db, import_id, reason, from_states=store.RUNNING_STATES)
 
 
 @dataclass

@@ -8,6 +8,7 @@ import row and no job. The rows themselves are stored later by the worker
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -36,6 +37,8 @@ from occur.store import access as access_store
 from occur.store import imports as store
 from occur.store.db import Database
 from occur.store.imports import ImportRecord, StoredImportError
+
+log = logging.getLogger("occur.imports")
 
 KIND = "import"  # the job kind services/import_runner.py runs
 REVERT_KIND = "import-revert"  # and services/import_revert.py
@@ -340,6 +343,16 @@ def revert(db: Database, worker: Worker | None, portal_id: int, import_id: int |
     if worker is not None:
         worker.wake()
     return get(db, portal_id, record.id)
+
+
+def fail(db: Database, import_id: int, reason: str, *, from_states: Sequence[str]) -> None:
+    """End an import FAILED, saying why, if it is still in one of `from_states` (its job,
+    importing or reverting, cannot go on)."""
+    log.warning("import %d failed: %s", import_id, reason)
+    with db.write() as conn:
+        store.set_state(
+            conn, import_id, store.FAILED, now_ms(), from_states=from_states, reason=reason
+        )
 
 
 def errors_page(
