@@ -15,10 +15,12 @@ from tests.api.test_imports import demo as demo  # the fixture
 from tests.support.contract import Contract
 
 # occur's additions to PublicImportResponse (docs/api.md): the event's short name, the
-# share of rows read, and why a FAILED import failed.
+# share of rows read (or removed, while reverting), whether a revert is under way, and
+# why a FAILED import failed.
 EXTENSIONS = {
     "eventName": {"type": "string"},
     "progress": {"type": "number"},
+    "reverting": {"type": "boolean"},
     "reason": {"type": "string"},
 }
 
