@@ -469,7 +469,8 @@ def test_a_revert_is_a_job_the_import_reads_processing_until_it_ends(
     assert counts(db)["events"] == 3  # nothing removed in the request
     again = api.post(f"{BASE}/{import_id}/revert")
     assert again.status_code == 200 and again.json()["reverting"] is True
-    expect_error(api.post(f"{BASE}/{import_id}/cancel"), 409, "CONFLICT")
+    refused = expect_error(api.post(f"{BASE}/{import_id}/cancel"), 409, "CONFLICT")
+    assert "being reverted" in refused["message"] and "REVERTING" not in refused["message"]
     with db.read() as conn:
         queued = conn.execute(jobs.select().where(jobs.c.kind == "import-revert")).all()
     assert len(queued) == 1  # asked twice, queued once

@@ -313,6 +313,9 @@ def cancel(db: Database, portal_id: int, import_id: int | str) -> ImportView:
     stored (the writer checks the state in the chunk's own transaction)."""
     with db.write() as conn:
         record = _record(conn, portal_id, import_id, for_update=True)
+        if record.state == store.REVERTING:
+            # Its API state reads PROCESSING, so the internal name would only puzzle.
+            raise Conflict(f"Import {record.id} is being reverted; a revert cannot be canceled.")
         if not store.set_state(
             conn, record.id, store.CANCELED, now_ms(), from_states=store.RUNNING_STATES
         ):
